@@ -1,0 +1,3 @@
+from mlops_plan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Renderers: pure functions of one result object to text."""
