@@ -325,31 +325,42 @@ def parse(rel: str, text: str) -> tuple[list[RawDoc], list[Finding]]:
 
 def parse_config(root: Path) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
     """The raw `mlops-plan.yaml` mapping (None when absent), its text, and findings."""
-    path = root / CONFIG_FILE
+    return read_mapping(root, CONFIG_FILE)
+
+
+def read_mapping(root: Path, rel: str) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
+    """A one-document YAML file that must be a mapping (config, lockfile); None if absent."""
+    path = root / rel
     if not path.is_file():
         return None, None, []
-    text = read_text(root, CONFIG_FILE)
+    text = read_text(root, rel)
     if isinstance(text, Finding):
         return None, None, [text]
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        return None, text, [_yaml_error(CONFIG_FILE, exc, text)]
+        return None, text, [_yaml_error(rel, exc, text)]
     finally:
         loader.dispose()
     findings = [
-        _finding("MP002", CONFIG_FILE, m.line + 1, m.column + 1, f'duplicate key "{k}"')
+        _finding("MP002", rel, m.line + 1, m.column + 1, f'duplicate key "{k}"')
         for k, m in loader.duplicates
     ]
     if data is None:
         return {}, text, findings
     if not isinstance(data, dict):
-        findings.append(
-            _finding("MP101", CONFIG_FILE, 1, 1, "mlops-plan.yaml must be a mapping of settings")
-        )
+        findings.append(_finding("MP101", rel, 1, 1, f"{rel} must be a mapping"))
         return None, text, findings
     return data, text, findings
+
+
+def dump_yaml(data: Any) -> str:
+    """Stable block-style YAML: sorted keys, no aliases, strings quoted where needed."""
+    text: str = yaml.dump(
+        data, Dumper=yaml.CSafeDumper, sort_keys=True, default_flow_style=False, width=120
+    )
+    return text
 
 
 class Locator:

@@ -474,3 +474,29 @@ def schema_files() -> dict[str, dict[str, Any]]:
     files = {f"{kind}.json": json_schema(cls, kind) for kind, cls in KINDS.items()}
     files["mlops-plan.yaml.json"] = json_schema(Config, "mlops-plan.yaml")
     return files
+
+
+# --- Lockfile (mlops-plan.lock) ----------------------------------------------------------
+
+
+class LockedCanary(Spec):
+    version: VersionStr
+    digest: str | None = None
+
+
+class LockEntry(Spec):
+    model: Name
+    version: VersionStr
+    digest: str | None = None
+    canary: LockedCanary | None = None
+    runtime: Name
+    runtime_version: VersionStr
+    image: str
+    target: Name
+
+
+class LockFile(Spec):
+    """mlops-plan.lock: what each effective deployment resolved to."""
+
+    lock_version: Literal[1] = 1
+    deployments: dict[str, LockEntry] = Field(default_factory=dict)

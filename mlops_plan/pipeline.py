@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mlops_plan import load
-from mlops_plan.findings import Finding, Severity, Summary, summarize
+from mlops_plan import model as m
+from mlops_plan.errors import MlopsPlanError
+from mlops_plan.findings import Anchor, Finding, Severity, Summary, summarize
 from mlops_plan.load import Locator
-from mlops_plan.validate import Repository, validate_config, validate_documents
+from mlops_plan.validate import (
+    Repository,
+    schema_findings,
+    validate_config,
+    validate_documents,
+)
 
 
 class LintResult(BaseModel):
@@ -64,6 +72,60 @@ def load_repository(path: Path) -> Loaded:
     return Loaded(repo=repo, locator=locator, findings=findings, files=len(files))
 
 
+def read_lock(loaded: Loaded) -> tuple[m.LockFile | None, list[Finding]]:
+    root = loaded.repo.root
+    raw, text, findings = load.read_mapping(root, load.LOCK_FILE)
+    if text is not None:
+        loaded.locator.texts[load.LOCK_FILE] = text
+    if raw is None:
+        return None, findings
+    try:
+        return m.LockFile.model_validate(raw), findings
+    except ValidationError as exc:
+        anchor = Anchor(load.LOCK_FILE, 0, ())
+        schema = m.LockFile.model_json_schema(by_alias=True)
+        return None, findings + schema_findings(exc, raw, anchor, loaded.locator, schema)
+
+
+@dataclass
+class Analysis:
+    """A repository resolved: effective deployments, their versions, the lock."""
+
+    loaded: Loaded
+    deployments: list[Any]
+    resolution: Any
+    lock: m.LockFile | None
+    lock_findings: list[Finding]
+
+    @property
+    def repo(self) -> Repository:
+        return self.loaded.repo
+
+
+def analyze(path: Path, use_lock: bool = True) -> Analysis:
+    from mlops_plan.effective import effective_deployments
+    from mlops_plan.resolve import pins, resolve
+
+    loaded = load_repository(path)
+    lock, lock_findings = read_lock(loaded)
+    deployments = effective_deployments(loaded.repo)
+    resolution = resolve(loaded.repo, deployments, pins(lock) if use_lock else None)
+    return Analysis(loaded, deployments, resolution, lock, lock_findings)
+
+
+def rule_findings(analysis: Analysis) -> list[Finding]:
+    from mlops_plan import rules
+    from mlops_plan.rules.base import Context
+
+    ctx = Context(
+        repo=analysis.repo,
+        locator=analysis.loaded.locator,
+        deployments=analysis.deployments,
+        resolution=analysis.resolution,
+    )
+    return rules.run(ctx)
+
+
 def apply_rule_settings(findings: list[Finding], repo: Repository) -> list[Finding]:
     """Severity overrides and `off` from mlops-plan.yaml `rules:`, then a stable order."""
     settings = repo.config.rules
@@ -79,9 +141,100 @@ def apply_rule_settings(findings: list[Finding], repo: Repository) -> list[Findi
     return out
 
 
-def lint(path: Path) -> LintResult:
-    loaded = load_repository(path)
-    findings = apply_rule_settings(loaded.findings, loaded.repo)
+def stale_lock_findings(analysis: Analysis) -> list[Finding]:
+    from mlops_plan.resolve import lock_changes, lock_entries
+
+    if analysis.lock is None and not analysis.lock_findings:
+        return [
+            Finding(
+                rule="MP307",
+                severity=Severity.ERROR,
+                file=load.LOCK_FILE,
+                line=None,
+                col=None,
+                message="no lockfile, and --locked needs one",
+                hint="run `mlops-plan lock` and commit mlops-plan.lock",
+            )
+        ]
+    if analysis.lock is None:
+        return []
+    changes = lock_changes(analysis.lock, lock_entries(analysis.resolution))
+    if not changes:
+        return []
+    shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+    return [
+        Finding(
+            rule="MP307",
+            severity=Severity.ERROR,
+            file=load.LOCK_FILE,
+            line=None,
+            col=None,
+            message=f"mlops-plan.lock is out of date ({len(changes)} changes): {shown}",
+            hint="run `mlops-plan lock` and commit mlops-plan.lock",
+        )
+    ]
+
+
+def lint(path: Path, locked: bool = False) -> LintResult:
+    analysis = analyze(path)
+    findings = [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)]
+    if locked:
+        findings.extend(stale_lock_findings(analysis))
+    findings = apply_rule_settings(findings, analysis.repo)
     return LintResult(
-        root=loaded.repo.root, findings=findings, summary=summarize(findings, loaded.files)
+        root=analysis.repo.root,
+        findings=findings,
+        summary=summarize(findings, analysis.loaded.files),
     )
+
+
+class LockResult(BaseModel):
+    path: Path
+    changes: list[str]
+    written: bool
+
+
+def lock(path: Path, check: bool = False, upgrade: bool = False) -> LockResult:
+    """Write (or with `check`, compare) mlops-plan.lock; refuse while errors remain."""
+    from mlops_plan.resolve import lock_changes, lock_entries, render_lock
+
+    analysis = analyze(path, use_lock=not upgrade)
+    errors = [
+        f
+        for f in apply_rule_settings(
+            [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)],
+            analysis.repo,
+        )
+        if f.severity == Severity.ERROR
+    ]
+    if errors and not check:
+        first = errors[0]
+        raise MlopsPlanError(
+            f"cannot lock: {len(errors)} error(s), first {first.file}:{first.line}:"
+            f"{first.col}: {first.rule} {first.message}",
+            "run `mlops-plan lint` and fix the errors first",
+        )
+    entries = lock_entries(analysis.resolution)
+    changes = lock_changes(analysis.lock, entries)
+    target = analysis.repo.root / load.LOCK_FILE
+    if check or (not changes and target.exists()):
+        return LockResult(path=target, changes=changes, written=False)
+    write_atomic(target, render_lock(entries))
+    return LockResult(path=target, changes=changes, written=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that a crash leaves either the old or the new content."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -35,6 +35,11 @@ class Repository:
     deployments: dict[str, m.Deployment] = field(default_factory=dict)
     policies: dict[str, m.Policy] = field(default_factory=dict)
     origins: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    broken: set[tuple[str, str]] = field(default_factory=set)  # declared, but invalid
+
+    def declares(self, kind: str, name: str) -> bool:
+        """Whether a document of that kind and name exists, valid or not."""
+        return (kind, name) in self.origins or (kind, name) in self.broken
 
     def of_kind(self, kind: str) -> dict[str, Any]:
         kinds: dict[str, dict[str, Any]] = {
@@ -108,6 +113,9 @@ def validate_documents(repo: Repository, docs: list[RawDoc], locator: Locator) -
             document = cls.model_validate(raw.data)
         except ValidationError as exc:
             findings.extend(schema_findings(exc, raw.data, anchor, locator, kind_schema(kind)))
+            metadata = raw.data.get("metadata")
+            if isinstance(metadata, dict) and isinstance(metadata.get("name"), str):
+                repo.broken.add((kind, metadata["name"]))
             continue
         name = document.metadata.name
         first = repo.origins.get((kind, name))

@@ -1,0 +1,68 @@
+"""A cycle in `dependsOn` (between models) or in `promotesFrom` (between environments).
+
+A promotion cycle means no environment can receive a new version first; a dependency
+cycle means no model of the cycle can be deployed without the others already running.
+The finding names the cycle, at the reference that closes it from its first member.
+
+Failing:
+
+    # environments/dev.yaml
+    spec: {promotesFrom: [prod]}
+    # environments/prod.yaml
+    spec: {promotesFrom: [dev]}
+
+Passing:
+
+    # environments/prod.yaml
+    spec: {promotesFrom: [staging]}
+    # environments/staging.yaml
+    spec: {promotesFrom: [dev]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlops_plan.findings import Finding, Severity
+from mlops_plan.graph import cycles, model_dependency_graph, promotion_graph
+from mlops_plan.rules.base import Context, emit
+
+ID = "MP202"
+NAME = "cycle"
+SEVERITY = "error"
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    repo = ctx.repo
+    for cycle in cycles(promotion_graph(repo)):
+        first, second = cycle[0], cycle[1 % len(cycle)]
+        upstream = repo.environments[first].spec.promotes_from
+        anchor = repo.anchor("Environment", first, "spec", "promotesFrom", upstream.index(second))
+        path = " -> ".join([*cycle, cycle[0]])
+        yield emit(
+            ctx,
+            ID,
+            Severity.ERROR,
+            anchor,
+            f"promotion cycle: {path}",
+            "promotion must flow one way: remove one promotesFrom entry of the cycle",
+        )
+    for cycle in cycles(model_dependency_graph(repo)):
+        first, second = cycle[0], cycle[1 % len(cycle)]
+        anchor = repo.anchor("Model", first)
+        for i, entry in enumerate(repo.models[first].spec.versions):
+            found = [j for j, dep in enumerate(entry.depends_on) if dep.model == second]
+            if found:
+                anchor = repo.anchor(
+                    "Model", first, "spec", "versions", i, "dependsOn", found[0], "model"
+                )
+                break
+        path = " -> ".join([*cycle, cycle[0]])
+        yield emit(
+            ctx,
+            ID,
+            Severity.ERROR,
+            anchor,
+            f"dependsOn cycle: {path}",
+            "a model cannot need itself, even through others: remove one dependsOn entry",
+        )

@@ -1,0 +1,71 @@
+"""A pinned version's `requires` are not met by its runtime release and target.
+
+An exact pin (`"2.4.1"` or `"==2.4.1"`), or a canary version, names one version: when
+the runtime release pinned in the environment or the target cannot run it, nothing is
+chosen instead. Every unmet requirement is listed: formats, accelerators, architecture,
+capabilities the model needs (`runtime.provides ∪ target.provides`, compared as PEP 440
+versions, never as text) and what the runtime release needs from the target.
+
+Failing:
+
+    # fraud-detector 2.4.0 requires {pytorch: ">=2.1,<2.4"}; prod pins triton 24.07,
+    # which provides pytorch 2.4.0
+    environments:
+      prod: {version: "2.4.0"}
+
+Passing:
+
+    environments:
+      prod: {version: "2.4.0", runtime: torchserve}   # torchserve 0.11.0: pytorch 2.3.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlops_plan.findings import Finding, Severity
+from mlops_plan.resolve import RESOURCE_CODES
+from mlops_plan.rules._resolution import canary_anchor, pinned_entry, reasons_for
+from mlops_plan.rules.base import Context, emit
+
+ID = "MP302"
+NAME = "incompatible"
+SEVERITY = "error"
+
+
+def unmet(ctx: Context, resources: bool) -> Iterator[tuple[str, object, str, str]]:
+    """(address, anchor, version, reasons) of pinned and canary versions that cannot run."""
+    for item in ctx.resolution.resolved.values():
+        eff = item.deployment
+        if item.placement is None:
+            continue
+        pinned = pinned_entry(ctx, item)
+        checks = []
+        if pinned is not None:
+            checks.append((eff.anchor(ctx.repo, "version"), pinned))
+        if item.canary is not None:
+            checks.append((canary_anchor(ctx, eff), item.canary))
+        for anchor, entry in checks:
+            reasons = [
+                r.text
+                for r in reasons_for(ctx, item, entry)
+                if (r.code in RESOURCE_CODES) == resources
+            ]
+            if reasons:
+                yield eff.address, anchor, entry.version, "; ".join(reasons)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for address, anchor, version, reasons in unmet(ctx, resources=False):
+        where = ctx.resolution.resolved[address].placement
+        assert where is not None
+        yield emit(
+            ctx,
+            ID,
+            Severity.ERROR,
+            anchor,  # type: ignore[arg-type]
+            f"{address} pins {version}, which cannot run on {where.runtime} "
+            f"{where.release.version} / {where.target}: {reasons}",
+            "pin a compatible version, or change the environment's runtime release or the "
+            "deployment's target",
+        )
