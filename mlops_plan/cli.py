@@ -71,12 +71,15 @@ def lint(
         LintFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LintFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    locked: Annotated[
+        bool, typer.Option("--locked", help="Fail when mlops-plan.lock is missing or stale.")
+    ] = False,
 ) -> None:
     """Check the repository's declarations; exit 1 on an error finding."""
     from mlops_plan import pipeline
     from mlops_plan.render import findings_json, findings_text
 
-    result = pipeline.lint(path)
+    result = pipeline.lint(path, locked=locked)
     renderer = findings_json if output_format is LintFormat.json else findings_text
     sys.stdout.write(renderer.render(result, color=use_color()))
     raise typer.Exit(1 if result.failed(strict) else 0)
@@ -116,3 +119,132 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 3
     return result if isinstance(result, int) else 0
+
+
+@app.command()
+def lock(
+    path: PathArg = Path(),
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if `lock` would change the file; write nothing.")
+    ] = False,
+    upgrade: Annotated[
+        bool, typer.Option("--upgrade", help="Re-resolve everything, ignoring current pins.")
+    ] = False,
+) -> None:
+    """Write mlops-plan.lock: what each effective deployment resolves to."""
+    from mlops_plan import pipeline
+
+    result = pipeline.lock(path, check=check, upgrade=upgrade)
+    for change in result.changes:
+        typer.echo(change)
+    if check:
+        if result.changes:
+            typer.echo(f"{result.path.name} is out of date: run `mlops-plan lock`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{result.path.name} is up to date.")
+        raise typer.Exit(0)
+    if result.written:
+        typer.echo(f"Wrote {result.path.name} ({len(result.changes)} change(s)).")
+    else:
+        typer.echo(f"{result.path.name} is up to date.")
+
+
+class GraphFormat(StrEnum):
+    dot = "dot"
+    mermaid = "mermaid"
+    json = "json"
+
+
+@app.command()
+def graph(
+    path: PathArg = Path(),
+    output_format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = GraphFormat.dot,
+    focus: Annotated[
+        str | None,
+        typer.Option(
+            "--focus",
+            help="Only this node (e.g. runtime.triton@24.05) and what is connected to it.",
+        ),
+    ] = None,
+) -> None:
+    """Export the dependency graph."""
+    from mlops_plan import graph as graph_module
+    from mlops_plan import pipeline
+    from mlops_plan.errors import MlopsPlanError
+    from mlops_plan.rules.base import did_you_mean
+
+    analysis = pipeline.analyze(path)
+    built = graph_module.build(analysis.repo, analysis.deployments, analysis.resolution)
+    if focus is not None:
+        if focus not in built:
+            raise MlopsPlanError(
+                f'no node "{focus}" in the graph',
+                did_you_mean(focus, list(built.nodes)) or "see the node IDs with --format json",
+            )
+        built = graph_module.focus(built, focus)
+    renderers = {
+        GraphFormat.dot: graph_module.to_dot,
+        GraphFormat.mermaid: graph_module.to_mermaid,
+        GraphFormat.json: graph_module.to_json,
+    }
+    sys.stdout.write(renderers[output_format](built))
+
+
+@app.command()
+def explain(
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="A rule ID (MP201) or an address (deployment.prod.fraud-detector, "
+            "runtime.triton@24.05, model.fraud-detector)."
+        ),
+    ],
+    path: Annotated[
+        Path, typer.Option("--path", "-C", help="A folder in the repository.")
+    ] = Path(),
+) -> None:
+    """Print a rule's documentation, or why an address resolves as it does."""
+    from mlops_plan.errors import MlopsPlanError
+
+    if what.upper().startswith("MP") and "." not in what:
+        from mlops_plan.rules import RULES
+        from mlops_plan.rules.base import did_you_mean
+
+        rule = RULES.get(what.upper())
+        if rule is None:
+            raise MlopsPlanError(f'unknown rule "{what}"', did_you_mean(what.upper(), list(RULES)))
+        typer.echo(f"{rule.id} {rule.name} (default severity: {rule.severity})\n")
+        typer.echo(rule.doc)
+        return
+    from mlops_plan import pipeline
+    from mlops_plan.explain import explain_address
+
+    sys.stdout.write(explain_address(pipeline.analyze(path), what))
+
+
+class StatusFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def status(
+    path: PathArg = Path(),
+    output_format: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StatusFormat.text,
+) -> None:
+    """The deployments × environments matrix of resolved versions (canaries shown)."""
+    from mlops_plan import pipeline
+    from mlops_plan import status as status_module
+
+    result = status_module.status(pipeline.analyze(path))
+    renderers = {
+        StatusFormat.text: status_module.render_text,
+        StatusFormat.markdown: status_module.render_markdown,
+        StatusFormat.json: status_module.render_json,
+    }
+    sys.stdout.write(renderers[output_format](result))

@@ -164,10 +164,25 @@ def build(repo: Repository, deployments: list[EffectiveDeployment], resolution: 
     return graph
 
 
+CONTEXT_RELATIONS = frozenset({"pins", "offers"})
+
+
 def focus(graph: Any, ident: str) -> Any:
-    """The node, everything it depends on and everything that depends on it."""
-    keep = {ident} | nx.descendants(graph, ident) | nx.ancestors(graph, ident)
-    return graph.subgraph(keep).copy()
+    """The node, everything it depends on and everything that depends on it.
+
+    An environment's `pins` and `offers` edges are followed only when the focus is that
+    environment: otherwise a deployment's focus would pull in every runtime its
+    environment pins, and a large repository's focus would stay unreadable.
+    """
+    if graph.nodes[ident].get("kind") == "environment":
+        keep = {ident} | nx.descendants(graph, ident) | nx.ancestors(graph, ident)
+        return graph.subgraph(keep).copy()
+    narrow = nx.subgraph_view(
+        graph,
+        filter_edge=lambda a, b: graph.edges[a, b].get("relation") not in CONTEXT_RELATIONS,
+    )
+    keep = {ident} | nx.descendants(narrow, ident) | nx.ancestors(narrow, ident)
+    return narrow.subgraph(keep).copy()
 
 
 def dependents(graph: Any, ident: str, kind: str | None = None) -> list[str]:
