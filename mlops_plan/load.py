@@ -107,23 +107,17 @@ def discover(
     return files, findings
 
 
-def read_text(root: Path, rel: str) -> str | Finding:
-    """The file as text, or a finding saying why it cannot be read safely."""
-    path = root / rel
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return _finding(
-                "MP003",
-                rel,
-                None,
-                None,
-                f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit",
-                "split it into several files",
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        return _finding("MP001", rel, None, None, f"cannot read file: {exc.strerror}")
+def decode(rel: str, data: bytes) -> str | Finding:
+    """Bytes as text, or a finding saying why they are not safe UTF-8 YAML text."""
+    if len(data) > MAX_FILE_BYTES:
+        return _finding(
+            "MP003",
+            rel,
+            None,
+            None,
+            f"file is {len(data)} bytes, over the {MAX_FILE_BYTES}-byte limit",
+            "split it into several files",
+        )
     if b"\0" in data:
         return _finding("MP001", rel, None, None, "binary file (contains NUL bytes), not YAML")
     try:
@@ -139,6 +133,54 @@ def read_text(root: Path, rel: str) -> str | Finding:
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
             "save the file as UTF-8",
         )
+
+
+class Source:
+    """Where a repository's files come from: a folder (this class) or git objects (vcs.py).
+
+    `root` names the repository root for messages; paths are relative POSIX paths.
+    """
+
+    label = "working tree"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def files(
+        self, include: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...]
+    ) -> tuple[list[str], list[Finding]]:
+        return discover(self.root, include, exclude)
+
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel).is_file()
+
+    def read_text(self, rel: str) -> str | Finding:
+        """The file as text, or a finding saying why it cannot be read safely."""
+        path = self.root / rel
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                return _finding(
+                    "MP003",
+                    rel,
+                    None,
+                    None,
+                    f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit",
+                    "split it into several files",
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            return _finding("MP001", rel, None, None, f"cannot read file: {exc.strerror}")
+        return decode(rel, data)
+
+
+def read_text(root: Path, rel: str) -> str | Finding:
+    """The file as text, or a finding saying why it cannot be read safely."""
+    return Source(root).read_text(rel)
+
+
+def as_source(where: Path | Source) -> Source:
+    return where if isinstance(where, Source) else Source(where)
 
 
 class _Loader(yaml.CSafeLoader):
@@ -323,17 +365,21 @@ def parse(rel: str, text: str) -> tuple[list[RawDoc], list[Finding]]:
     return docs, findings
 
 
-def parse_config(root: Path) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
+def parse_config(
+    root: Path | Source,
+) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
     """The raw `mlops-plan.yaml` mapping (None when absent), its text, and findings."""
     return read_mapping(root, CONFIG_FILE)
 
 
-def read_mapping(root: Path, rel: str) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
+def read_mapping(
+    root: Path | Source, rel: str
+) -> tuple[dict[str, Any] | None, str | None, list[Finding]]:
     """A one-document YAML file that must be a mapping (config, lockfile); None if absent."""
-    path = root / rel
-    if not path.is_file():
+    source = as_source(root)
+    if not source.exists(rel):
         return None, None, []
-    text = read_text(root, rel)
+    text = source.read_text(rel)
     if isinstance(text, Finding):
         return None, None, [text]
     loader = _Loader(text)
@@ -366,14 +412,15 @@ def dump_yaml(data: Any) -> str:
 class Locator:
     """Line and column of a document path, from a round-trip parse made on first need."""
 
-    def __init__(self, root: Path, texts: dict[str, str] | None = None) -> None:
-        self.root = root
+    def __init__(self, root: Path | Source, texts: dict[str, str] | None = None) -> None:
+        self.source = as_source(root)
+        self.root = self.source.root
         self.texts = texts if texts is not None else {}
         self._docs: dict[str, list[Any] | None] = {}
 
     def text(self, file: str) -> str | None:
         if file not in self.texts:
-            loaded = read_text(self.root, file)
+            loaded = self.source.read_text(file)
             if isinstance(loaded, Finding):
                 return None
             self.texts[file] = loaded

@@ -44,21 +44,21 @@ class Loaded:
     files: int
 
 
-def load_repository(path: Path) -> Loaded:
-    root = load.find_root(path)
-    locator = Locator(root)
-    raw_config, config_text, findings = load.parse_config(root)
+def load_repository(path: Path | load.Source) -> Loaded:
+    """Read, parse and validate a repository from a folder (finding its root) or a source."""
+    source = path if isinstance(path, load.Source) else load.Source(load.find_root(path))
+    root = source.root
+    locator = Locator(source)
+    raw_config, config_text, findings = load.parse_config(source)
     if config_text is not None:
         locator.texts[load.CONFIG_FILE] = config_text
     config, config_findings = validate_config(raw_config, locator)
     findings.extend(config_findings)
-    files, discovery_findings = load.discover(
-        root, config.include, [*config.exclude, load.CONFIG_FILE]
-    )
+    files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     findings.extend(discovery_findings)
     docs: list[load.RawDoc] = []
     for rel in files:
-        text = load.read_text(root, rel)
+        text = source.read_text(rel)
         if isinstance(text, Finding):
             findings.append(text)
             continue
@@ -73,8 +73,7 @@ def load_repository(path: Path) -> Loaded:
 
 
 def read_lock(loaded: Loaded) -> tuple[m.LockFile | None, list[Finding]]:
-    root = loaded.repo.root
-    raw, text, findings = load.read_mapping(root, load.LOCK_FILE)
+    raw, text, findings = load.read_mapping(loaded.locator.source, load.LOCK_FILE)
     if text is not None:
         loaded.locator.texts[load.LOCK_FILE] = text
     if raw is None:
@@ -102,7 +101,7 @@ class Analysis:
         return self.loaded.repo
 
 
-def analyze(path: Path, use_lock: bool = True) -> Analysis:
+def analyze(path: Path | load.Source, use_lock: bool = True) -> Analysis:
     from mlops_plan.effective import effective_deployments
     from mlops_plan.resolve import pins, resolve
 
