@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from mlops_plan import __version__
@@ -91,13 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="mlops-plan", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        typer.echo("Aborted.", err=True)
-        return 1
+        app(args=args, prog_name="mlops-plan", standalone_mode=True)
+    except SystemExit as exc:  # typer's own exit: usage errors are 2, commands set theirs
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
     except MlopsPlanError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         if exc.hint:
@@ -118,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 err=True,
             )
         return 3
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
+import typer
 
 from mlops_plan.findings import Finding, Severity, Summary
 
@@ -25,7 +25,7 @@ def location(finding: Finding) -> str:
 def render_finding(finding: Finding, color: bool) -> str:
     severity = str(finding.severity)
     if color:
-        severity = click.style(severity, fg=_COLORS[finding.severity], bold=True)
+        severity = typer.style(severity, fg=_COLORS[finding.severity], bold=True)
     line = f"{location(finding)}: {severity} {finding.rule} {finding.message}"
     if finding.hint:
         line += f"\n    hint: {finding.hint}"
