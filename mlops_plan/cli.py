@@ -63,6 +63,20 @@ PathArg = Annotated[
 ]
 
 
+BaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        help="Compare with a git ref (read at its merge-base with HEAD) or a directory; "
+        "runs the plan-time rules.",
+    ),
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="The clock for freezes (ISO 8601); default MLOPS_PLAN_NOW or now."),
+]
+
+
 @app.command()
 def lint(
     path: PathArg = Path(),
@@ -73,12 +87,14 @@ def lint(
     locked: Annotated[
         bool, typer.Option("--locked", help="Fail when mlops-plan.lock is missing or stale.")
     ] = False,
+    base: BaseOption = None,
+    now: NowOption = None,
 ) -> None:
     """Check the repository's declarations; exit 1 on an error finding."""
     from mlops_plan import pipeline
     from mlops_plan.render import findings_json, findings_text
 
-    result = pipeline.lint(path, locked=locked)
+    result = pipeline.lint(path, locked=locked, base=base, now=pipeline.parse_now(now))
     renderer = findings_json if output_format is LintFormat.json else findings_text
     sys.stdout.write(renderer.render(result, color=use_color()))
     raise typer.Exit(1 if result.failed(strict) else 0)
@@ -246,3 +262,48 @@ def status(
         StatusFormat.json: status_module.render_json,
     }
     sys.stdout.write(renderers[output_format](result))
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def plan(
+    path: PathArg = Path(),
+    base: BaseOption = None,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.text,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also save the plan as JSON, for `mlops-plan apply`."),
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 without changes, 1 on error, 2 with changes."
+        ),
+    ] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Never colour the output.")] = False,
+    now: NowOption = None,
+) -> None:
+    """Show which model and runtime versions would change in which environment, and why."""
+    from mlops_plan import pipeline
+    from mlops_plan.render import plan_markdown, plan_text
+
+    result = pipeline.plan(path, base=base, now=pipeline.parse_now(now))
+    if out is not None:
+        pipeline.write_atomic(out, result.to_json())
+    if output_format is PlanFormat.json:
+        sys.stdout.write(result.to_json())
+    elif output_format is PlanFormat.markdown:
+        sys.stdout.write(plan_markdown.render(result))
+    else:
+        sys.stdout.write(plan_text.render(result, color=use_color(no_color)))
+    if result.errored:
+        raise typer.Exit(1)
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(2)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -13,6 +14,11 @@ from mlops_plan import model as m
 from mlops_plan.errors import MlopsPlanError
 from mlops_plan.findings import Anchor, Finding, Severity, Summary, summarize
 from mlops_plan.load import Locator
+
+if TYPE_CHECKING:
+    from mlops_plan.effective import EffectiveDeployment
+    from mlops_plan.plan import Plan
+    from mlops_plan.resolve import Resolution
 from mlops_plan.validate import (
     Repository,
     schema_findings,
@@ -91,8 +97,8 @@ class Analysis:
     """A repository resolved: effective deployments, their versions, the lock."""
 
     loaded: Loaded
-    deployments: list[Any]
-    resolution: Any
+    deployments: list[EffectiveDeployment]
+    resolution: Resolution
     lock: m.LockFile | None
     lock_findings: list[Finding]
 
@@ -174,9 +180,14 @@ def stale_lock_findings(analysis: Analysis) -> list[Finding]:
     ]
 
 
-def lint(path: Path, locked: bool = False) -> LintResult:
+def lint(
+    path: Path, locked: bool = False, base: str | None = None, now: dt.datetime | None = None
+) -> LintResult:
     analysis = analyze(path)
-    findings = [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)]
+    if base is not None:
+        findings = list(build_plan(analysis, base, now).findings)
+    else:
+        findings = [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)]
     if locked:
         findings.extend(stale_lock_findings(analysis))
     findings = apply_rule_settings(findings, analysis.repo)
@@ -237,3 +248,73 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def parse_now(text: str | None) -> dt.datetime:
+    """The run's clock: --now, else MLOPS_PLAN_NOW, else the system clock; read once."""
+    import os
+
+    raw = text or os.environ.get("MLOPS_PLAN_NOW")
+    if not raw:
+        return dt.datetime.now(dt.UTC)
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise MlopsPlanError(
+            f'"{raw}" is not a timestamp', 'use ISO 8601, e.g. "2026-12-22T10:00:00Z"'
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def analyze_base(head: Analysis, base: str) -> tuple[Analysis, dict[str, object]]:
+    """The base of a plan: a folder (any VCS export) or a git ref's merge-base with HEAD."""
+    folder = Path(base)
+    if folder.is_dir():
+        return analyze(load.Source(folder.resolve())), {
+            "kind": "dir",
+            "ref": base,
+            "commit": None,
+        }
+    from mlops_plan import vcs
+
+    source = vcs.base_source(head.repo.root, base)
+    return analyze(source), {"kind": "git", "ref": base, "commit": source.commit.hexsha}
+
+
+def plan(path: Path, base: str | None = None, now: dt.datetime | None = None) -> Plan:
+    return build_plan(analyze(path), base, now)
+
+
+def build_plan(head: Analysis, base: str | None = None, now: dt.datetime | None = None) -> Plan:
+    from mlops_plan import plan as planning
+    from mlops_plan import plan_rules, vcs
+
+    base_analysis: Analysis | None = None
+    base_info: dict[str, object] | None = None
+    if base is not None:
+        base_analysis, base_info = analyze_base(head, base)
+    changes = planning.compute(base_analysis, head)
+    clock = now or parse_now(None)
+    findings = [
+        *head.loaded.findings,
+        *head.lock_findings,
+        *rule_findings(head),
+        *plan_rules.check(base_analysis, head, changes, clock),
+    ]
+    findings = apply_rule_settings(findings, head.repo)
+    revision = vcs.revision(head.repo.root)
+    result = planning.Plan(
+        source={
+            "root": vcs.relative_root(head.repo.root),
+            "git_commit": revision.commit,
+            "dirty": revision.dirty,
+            "config_digest": planning.config_digest(head),
+        },
+        base=base_info,
+        summary=planning.summarize(changes),
+        resource_changes=changes,
+        registry_changes=planning.registry_changes(base_analysis, head),
+        findings=findings,
+        errored=any(f.severity == Severity.ERROR for f in findings),
+    )
+    return result.with_id()

@@ -39,6 +39,14 @@ def revision(root: Path) -> Revision:
     return Revision(commit, bool(dirty))
 
 
+def relative_root(root: Path) -> str:
+    """The repository root relative to the git work tree ("." at its top; no absolute path)."""
+    repo = _repo(root)
+    if repo is None:
+        return "."
+    return _prefix(repo, root) or "."
+
+
 def _prefix(repo: Any, root: Path) -> str:
     top = Path(repo.working_tree_dir).resolve()
     rel = root.resolve().relative_to(top).as_posix()

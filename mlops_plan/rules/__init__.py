@@ -28,6 +28,10 @@ from mlops_plan.rules import (
     mp305_deprecated,
     mp306_dependency,
     mp307_stale_lock,
+    mp501_immutable_version,
+    mp502_freeze,
+    mp503_protected_change,
+    mp504_promotion_order,
 )
 from mlops_plan.rules.base import Context, Rule
 
@@ -48,6 +52,10 @@ _MODULES: tuple[ModuleType, ...] = (
     mp305_deprecated,
     mp306_dependency,
     mp307_stale_lock,
+    mp501_immutable_version,
+    mp502_freeze,
+    mp503_protected_change,
+    mp504_promotion_order,
 )
 
 
