@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from mlops_plan import __version__
 from mlops_plan import model as m
+from mlops_plan.effective import EffectiveDeployment
 from mlops_plan.findings import Anchor, Finding
 from mlops_plan.pipeline import Analysis
 from mlops_plan.resolve import Resolved, release_of, version, version_of
@@ -249,11 +250,29 @@ def causes_of(
                     head,
                     f"deployment.{name}",
                     f"{prefix}.{field} {_show(old)} -> {_show(new)}",
-                    eff.anchor(head.repo, field),
+                    _declared_at(head, eff, field),
                 )
             )
     if effb.env != eff.env:
-        out.append(_cause(head, f"deployment.{name}", "env changed", eff.anchor(head.repo, "env")))
+        keys = sorted(k for k in set(effb.env) | set(eff.env) if effb.env.get(k) != eff.env.get(k))
+        prefix = (
+            where
+            if "env" in eff.overridden
+            and any(
+                k in head.repo.deployments[name].spec.environments[environment].env for k in keys
+            )
+            else "spec"
+        )
+        out.append(
+            _cause(
+                head,
+                f"deployment.{name}",
+                f"{prefix}.env changed ({', '.join(keys)})",
+                _declared_at(head, eff, "env")
+                if prefix != "spec"
+                else head.repo.anchor("Deployment", name, "spec", "env", keys[0]),
+            )
+        )
     if (
         before["runtimeVersion"] != after["runtimeVersion"]
         and before["runtime"] == after["runtime"]
@@ -291,6 +310,13 @@ def causes_of(
     if not out:
         out.append(_cause(head, address, "resolution changed", eff.anchor(head.repo)))
     return out
+
+
+def _declared_at(head: Analysis, eff: EffectiveDeployment, field: str) -> Anchor:
+    """Where a field of an effective deployment is written: the override, else the base."""
+    if field in eff.overridden:
+        return eff.anchor(head.repo, field)
+    return head.repo.anchor("Deployment", eff.name, "spec", field)
 
 
 def _release_cause(head: Analysis, runtime: str, release: str, field: str, reason: str) -> Cause:

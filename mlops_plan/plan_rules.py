@@ -22,10 +22,11 @@ def _finding(
     return finding_at(head.loaded.locator, rule, anchor, message, hint, severity)
 
 
-def _change_anchor(head: Analysis, change: ResourceChange) -> Anchor:
+def _change_anchor(head: Analysis, change: ResourceChange, field: str | None = None) -> Anchor:
+    """The field at fault inside the environment's entry, else the entry itself."""
     item = head.resolution.resolved.get(change.address)
     if item is not None:
-        return item.deployment.anchor(head.repo, "version")
+        return item.deployment.anchor(head.repo, field)
     if change.name in head.repo.deployments:
         return head.repo.anchor("Deployment", change.name, "spec", "environments", key=True)
     if change.environment in head.repo.environments:
@@ -72,11 +73,13 @@ def freezes(
             continue
         for freeze in env.spec.freezes:
             if freeze.start <= now < freeze.end:
+                fields = {p[0] for p in change.changed_paths}
+                field = fields.pop() if len(fields) == 1 else None
                 yield _finding(
                     head,
                     "MP502",
                     Severity.ERROR,
-                    _change_anchor(head, change),
+                    _change_anchor(head, change, field),
                     f"{change.address} changes during the freeze of environment "
                     f"{change.environment}: {freeze.reason} ({freeze.start.isoformat()} to "
                     f"{freeze.end.isoformat()})",
@@ -91,18 +94,22 @@ def protected_changes(head: Analysis, changes: list[ResourceChange]) -> Iterator
         if not change.protected:
             continue
         what = None
+        field = None
         if "delete" in change.actions:
             what = (
                 "replaced (destroyed, then created)" if "create" in change.actions else "destroyed"
             )
+            if change.replace_paths:
+                field = change.replace_paths[0][0]
         elif change.downgrade:
             what = "downgraded (" + change.notes[0].removeprefix("DOWNGRADE ") + ")"
+            field = "version"
         if what:
             yield _finding(
                 head,
                 "MP503",
                 Severity.WARNING,
-                _change_anchor(head, change),
+                _change_anchor(head, change, field),
                 f"{change.address} will be {what} in protected environment {change.environment}",
                 "apply asks for confirmation (or --allow-protected)",
             )
@@ -153,11 +160,12 @@ def promotion_order(head: Analysis, changes: list[ResourceChange]) -> Iterator[F
                 if (ver, after["runtime"], after["runtimeVersion"]) in runs:
                     continue
                 running = ", ".join(sorted(f"{v} on {r} {rv}" for v, r, rv in runs)) or "nothing"
+                field = "version" if ver == after["version"] else "canary"
                 yield _finding(
                     head,
                     "MP504",
                     Severity.ERROR,
-                    _change_anchor(head, change),
+                    _change_anchor(head, change, field),
                     f"{change.address} brings {after['model']} {ver} on {after['runtime']} "
                     f"{after['runtimeVersion']}, which {upstream} does not run (it runs "
                     f"{running})",
