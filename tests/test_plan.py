@@ -481,3 +481,73 @@ def test_without_base_everything_is_created(repo: Path) -> None:
         ("deployment.prod.ranker", ["create"]),
     ]
     assert plan.resource_changes[0].causes[0].reason == "deployment added"
+
+
+def _big_plan(n: int, environments: int = 3) -> pipeline.Plan:
+    from mlops_plan.plan import Cause, Plan, PlanSummary, ResourceChange
+
+    changes = []
+    for i in range(n):
+        env = (
+            ("dev", "staging", "prod")[i % 3]
+            if environments == 3
+            else f"env-{i % environments:03d}"
+        )
+        before = {
+            "model": f"model-{i}",
+            "version": "1.0.0",
+            "digest": DIGEST.format(i),
+            "runtime": "triton",
+            "runtimeVersion": "24.05",
+            "image": "triton:24.05",
+            "target": "a100",
+            "replicas": 2,
+            "canary": None,
+            "env": {"A": "1"},
+        }
+        after = {**before, "version": "1.1.0", "digest": DIGEST.format(i + n)}
+        changes.append(
+            ResourceChange(
+                address=f"deployment.{env}.model-{i:05d}",
+                environment=env,
+                name=f"model-{i:05d}",
+                actions=["update"],
+                before=before,
+                after=after,
+                changed_paths=[["digest"], ["version"]],
+                replace_paths=[],
+                causes=[
+                    Cause(
+                        address=f"model.model-{i}",
+                        reason="version 1.1.0 added",
+                        file=f"models/model-{i}.yaml",
+                        line=20,
+                    )
+                ],
+            )
+        )
+    changes.sort(key=lambda c: c.address)
+    return Plan(
+        source={"root": ".", "git_commit": None, "dirty": False},
+        base=None,
+        summary=PlanSummary(change=n),
+        resource_changes=changes,
+        registry_changes=[],
+        findings=[],
+    )
+
+
+@pytest.mark.parametrize(("n", "environments"), [(1, 3), (40, 3), (400, 3), (5000, 3), (3000, 300)])
+def test_markdown_stays_under_budget_and_well_formed(n: int, environments: int) -> None:
+    text = plan_markdown.render(_big_plan(n, environments))
+    assert len(text.encode()) <= plan_markdown.MAX_BYTES
+    assert text.rstrip().endswith(plan_markdown.MARKER)
+    assert text.count("```") % 2 == 0
+    assert text.count("<details>") == text.count("</details>")
+    assert text.startswith(f"### mlops-plan: Plan: 0 to add, {n} to change, 0 to destroy.")
+    if n in (400, 5000):
+        assert "more change(s) in" in text  # per-environment truncation, with its marker
+        assert "```mermaid" not in text
+    if environments == 300:
+        assert "<details>" not in text  # summary and addresses only
+        assert "and 2900 more" in text

@@ -187,25 +187,32 @@ def _registry(plan: Plan) -> list[str]:
 
 
 def _compose(plan: Plan, level: int) -> str:
-    parts = [*_header(plan), *_table(plan)]
+    head = [*_header(plan), *_table(plan)]
     if not plan.resource_changes:
-        parts += ["No changes. Your deployments match the configuration.", ""]
-    if level < 3:
-        parts += _addresses(plan)
-        groups = _by_environment(plan)
-        budget = None
-        if level == 2 and groups:
-            budget = max(2_000, (MAX_BYTES - 12_000) // len(groups))
-        for env, changes in groups.items():
-            parts.append(_details(env, changes, budget, compact=level >= 1))
-        if level == 0:
-            parts += _mermaid(plan)
-        parts += _registry(plan) if level < 2 else []
-    else:
-        parts += _addresses(plan, limit=200)
-        parts += ["_The full plan is too long for a comment: run `mlops-plan plan` locally._", ""]
-    parts.append(MARKER)
-    return "\n".join(parts) + "\n"
+        head += ["No changes. Your deployments match the configuration.", ""]
+    tail = [MARKER]
+    if level >= 3:
+        body = [
+            *_addresses(plan, limit=100),
+            "_The full plan is too long for a comment: run `mlops-plan plan` locally._",
+            "",
+        ]
+        return "\n".join([*head, *body, *tail]) + "\n"
+    addresses = _addresses(plan, limit=None if level < 2 else 100)
+    groups = _by_environment(plan)
+    budget = None
+    if level == 2 and groups:
+        fixed = len("\n".join([*head, *addresses, *tail]).encode())
+        per_block = 400  # the <details> wrapper, the fence and the truncation marker
+        budget = (MAX_BYTES - fixed) // len(groups) - per_block
+    parts = [*head, *addresses]
+    for env, changes in groups.items():
+        parts.append(_details(env, changes, budget, compact=level >= 1))
+    if level == 0:
+        parts += _mermaid(plan)
+    if level < 2:
+        parts += _registry(plan)
+    return "\n".join([*parts, *tail]) + "\n"
 
 
 def render(plan: Plan, color: bool = False) -> str:
