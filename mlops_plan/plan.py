@@ -189,7 +189,7 @@ def causes_of(
             return [
                 Cause(
                     address=f"deployment.{name}",
-                    reason="deployment removed",
+                    reason="removed",
                     file=origin[0] if origin else None,
                 )
             ]
@@ -227,7 +227,7 @@ def causes_of(
     if before is None:
         if base is None or base.repo.deployments.get(name) is None:
             anchor = head.repo.anchor("Deployment", name, "metadata", "name")
-            return [_cause(head, f"deployment.{name}", "deployment added", anchor)]
+            return [_cause(head, f"deployment.{name}", "added", anchor)]
         if hb is None:
             return [
                 _cause(

@@ -163,12 +163,12 @@ def compile_expression(
     kind = program.return_type().name()
     if kind not in returns:
         wanted = " or ".join(r.lower() for r in returns if r != "DYN")
-        return CompileError(1, 1, f"the expression is a {kind.lower()}, not a {wanted}")
+        return CompileError(1, 1, f"the expression returns {kind.lower()}, not {wanted}")
     return program
 
 
 def _compile_error(text: str) -> CompileError:
-    errors = [_CEL_ERROR.match(line) for line in text.splitlines()]
+    errors = [_CEL_ERROR.search(line) for line in text.splitlines()]
     found = [e for e in errors if e is not None]
     if not found:
         return CompileError(1, 1, text.strip())
@@ -267,7 +267,7 @@ def compile_policies(
                 line=line,
                 col=col,
                 message=f"policy does not compile: {error.message}",
-                hint=_compile_hint(policy, error),
+                hint=_compile_hint(policy, field, error),
             )
         )
     compiled.sort(key=lambda p: p.name)
@@ -342,12 +342,16 @@ def _expression_position(
     return line, col
 
 
-def _compile_hint(policy: m.Policy, error: CompileError) -> str:
+def _compile_hint(policy: m.Policy, field: str, error: CompileError) -> str:
     kinds = [k for k in policy.spec.match.kinds if k in VARIABLES]
     if "undeclared reference" in error.message and kinds:
         variables = frozenset.intersection(*(VARIABLES[k] for k in kinds))
         return f"a policy matching {', '.join(kinds)} sees: {', '.join(sorted(variables))}"
-    return "conditions are CEL expressions: https://github.com/google/cel-spec"
+    if "returns" in error.message and field == "condition":
+        return "a condition is true when the object is fine, e.g. deployment.replicas >= 2"
+    if "returns" in error.message:
+        return "a messageExpression builds a string: 'replicas: ' + string(deployment.replicas)"
+    return "conditions and messages are CEL expressions (github.com/google/cel-spec)"
 
 
 def check_policy_folders(repo: Repository, locator: Locator) -> list[Finding]:

@@ -480,7 +480,7 @@ def test_without_base_everything_is_created(repo: Path) -> None:
         ("deployment.dev.ranker", ["create"]),
         ("deployment.prod.ranker", ["create"]),
     ]
-    assert plan.resource_changes[0].causes[0].reason == "deployment added"
+    assert plan.resource_changes[0].causes[0].reason == "added"
 
 
 def _big_plan(n: int, environments: int = 3) -> pipeline.Plan:

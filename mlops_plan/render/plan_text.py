@@ -203,7 +203,7 @@ def render(plan: Plan, color: bool = False) -> str:
 def _base_label(plan: Plan) -> str:
     base = plan.base
     if base is None:
-        return "the recorded state"
+        return "an empty state (nothing applied yet)"
     if base.get("kind") == "git":
         commit = str(base.get("commit") or "")[:12]
         return f"{base.get('ref')} (merge-base {commit})"
