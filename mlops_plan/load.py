@@ -8,6 +8,7 @@ file only when a finding in it needs a line and column (`Locator`).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -86,6 +87,8 @@ def discover(
             if not included.match_file(rel) or (excluded is not None and excluded.match_file(rel)):
                 continue
             full = Path(folder, name)
+            if not full.is_symlink() and not full.is_file():
+                continue  # a FIFO, a socket or a device: never read
             if full.is_symlink():
                 target = full.resolve()
                 if not target.is_relative_to(root_real):
@@ -183,6 +186,25 @@ def as_source(where: Path | Source) -> Source:
     return where if isinstance(where, Source) else Source(where)
 
 
+def _positioned(constructor: Any) -> Any:
+    """A scalar constructor whose plain Python errors become YAML errors with a position."""
+
+    def construct(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return constructor(loader, node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"invalid {node.tag.rsplit(':', 1)[-1]} value {node.value!r}",
+                node.start_mark,
+            ) from None
+
+    return construct
+
+
 class _Loader(yaml.CSafeLoader):
     """libyaml's safe loader that records duplicate keys instead of keeping the last."""
 
@@ -191,9 +213,21 @@ class _Loader(yaml.CSafeLoader):
         self.duplicates: list[tuple[Any, yaml.Mark]] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.tag} needs a mapping", node.start_mark
+            )
+        explicit = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
         self.flatten_mapping(node)
+        merged = len(node.value) - explicit  # merged pairs come first; explicit keys override
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        explicit_keys: set[Any] = set()
+        for position, (key_node, value_node) in enumerate(node.value):
+            if position < merged:
+                mapping[self.construct_object(key_node, deep=deep)] = self.construct_object(
+                    value_node, deep=deep
+                )
+                continue
             key = self.construct_object(key_node, deep=deep)
             try:
                 seen = key in mapping
@@ -204,18 +238,35 @@ class _Loader(yaml.CSafeLoader):
                     "found an unhashable key",
                     key_node.start_mark,
                 ) from None
-            if seen:
+            if seen and key in explicit_keys:
                 self.duplicates.append((key, key_node.start_mark))
                 continue
+            explicit_keys.add(key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
 
-def _nesting_may_exceed(text: str) -> bool:
-    """A cheap upper bound: flow brackets plus block indentation (two levels a column)."""
+for _tag in ("bool", "int", "float", "binary", "timestamp", "null"):
+    _name = f"tag:yaml.org,2002:{_tag}"
+    _Loader.add_constructor(_name, _positioned(yaml.SafeLoader.yaml_constructors[_name]))
+
+
+_INDENT = re.compile(r"^ *", re.MULTILINE)
+_COMPACT = re.compile(r"(?:[-?:] +){2,}")
+
+
+def _depth_bound(text: str) -> int:
+    """A cheap upper bound of a file's nesting depth.
+
+    Flow collections nest at most once per bracket; a block collection nests deeper only
+    at a greater indentation, or inline after `- `, `? ` or `: ` (`- - - x`). When the
+    bound passes MAX_DEPTH the exact depth comes from the event stream, before libyaml's
+    recursive composer could overflow the C stack.
+    """
     flow = text.count("[") + text.count("{")
-    longest = max((len(line) for line in text.split("\n")), default=0)
-    return flow + 2 * longest + 2 > MAX_DEPTH * 4
+    indent = max((len(m) for m in _INDENT.findall(text)), default=0)
+    compact = max((len(m) for m in _COMPACT.findall(text)), default=0)
+    return flow + indent + compact + 1
 
 
 def _too_deep(text: str) -> Any:
@@ -296,11 +347,9 @@ def _char_at(text: str, line: int, column: int) -> str | None:
     return None
 
 
-def parse(rel: str, text: str) -> tuple[list[RawDoc], list[Finding]]:
-    """The file's mlops-plan documents, and findings for anything unsafe or broken."""
-    if API_GROUP not in text:
-        return [], []
-    if _nesting_may_exceed(text):
+def load_documents(rel: str, text: str) -> tuple[list[Any], list[Finding]]:
+    """Every document of a file, loaded safely: nesting, aliases and values checked."""
+    if _depth_bound(text) > MAX_DEPTH:
         try:
             mark = _too_deep(text)
         except yaml.YAMLError as exc:
@@ -317,51 +366,63 @@ def parse(rel: str, text: str) -> tuple[list[RawDoc], list[Finding]]:
                 )
             ]
     loader = _Loader(text)
-    docs: list[RawDoc] = []
-    findings: list[Finding] = []
+    docs: list[Any] = []
     check_aliases = "&" in text
     try:
-        index = 0
         while loader.check_node():
             node = loader.get_node()
             if check_aliases and node is not None:
                 aliases, size = _expansion(node)
                 if aliases > MAX_ALIASES or size > MAX_EXPANDED_NODES:
-                    line = node.start_mark.line + 1
                     return [], [
                         _finding(
                             "MP003",
                             rel,
-                            line,
+                            node.start_mark.line + 1,
                             node.start_mark.column + 1,
                             f"document expands to over {MAX_EXPANDED_NODES} nodes through "
                             f"{aliases} aliases (a 'billion laughs' bomb?); refused",
                             "write the values out instead of using anchors and aliases",
                         )
                     ]
-            data = loader.construct_document(node)
-            if (
-                isinstance(data, dict)
-                and isinstance(data.get("apiVersion"), str)
-                and data["apiVersion"].startswith(API_GROUP)
-            ):
-                docs.append(RawDoc(rel, index, data))
-            index += 1
+            docs.append(loader.construct_document(node))
     except yaml.YAMLError as exc:
         return [], [_yaml_error(rel, exc, text)]
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        # a constructor without a position (a collection tag on the wrong node kind)
+        return [], [_finding("MP001", rel, None, None, f"invalid value: {exc}")]
     finally:
         loader.dispose()
-    for key, mark in loader.duplicates:
-        findings.append(
-            _finding(
-                "MP002",
-                rel,
-                mark.line + 1,
-                mark.column + 1,
-                f'duplicate key "{key}" in one mapping',
-                "remove or rename one of them; YAML keeps only one",
-            )
+    findings = [
+        _finding(
+            "MP002",
+            rel,
+            mark.line + 1,
+            mark.column + 1,
+            f'duplicate key "{key}" in one mapping',
+            "remove or rename one of them; YAML keeps only one",
         )
+        for key, mark in loader.duplicates
+    ]
+    return docs, findings
+
+
+def parse(rel: str, text: str) -> tuple[list[RawDoc], list[Finding]]:
+    """The file's mlops-plan documents, and findings for anything unsafe or broken.
+
+    A file that does not mention the `mlops-plan/` API group holds no document of ours
+    and is not parsed at all (a GitOps repository holds Helm templates and CI configs).
+    """
+    if API_GROUP not in text:
+        return [], []
+    loaded, findings = load_documents(rel, text)
+    docs = [
+        RawDoc(rel, index, data)
+        for index, data in enumerate(loaded)
+        if isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and data["apiVersion"].startswith(API_GROUP)
+    ]
     return docs, findings
 
 
@@ -382,17 +443,13 @@ def read_mapping(
     text = source.read_text(rel)
     if isinstance(text, Finding):
         return None, None, [text]
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        return None, text, [_yaml_error(rel, exc, text)]
-    finally:
-        loader.dispose()
-    findings = [
-        _finding("MP002", rel, m.line + 1, m.column + 1, f'duplicate key "{k}"')
-        for k, m in loader.duplicates
-    ]
+    loaded, findings = load_documents(rel, text)
+    if any(f.rule != "MP002" for f in findings):
+        return None, text, findings
+    if len(loaded) > 1:
+        findings.append(_finding("MP001", rel, None, None, f"{rel} must hold one YAML document"))
+        return None, text, findings
+    data = loaded[0] if loaded else None
     if data is None:
         return {}, text, findings
     if not isinstance(data, dict):
@@ -456,7 +513,7 @@ class Locator:
                 break
             if isinstance(node, dict) and part in node:
                 child = node[part]
-                if (anchor.key and last) or isinstance(child, (dict, list)):
+                if (anchor.key and last) or child is None or isinstance(child, (dict, list)):
                     position = lc.key(part)
                 else:
                     position = lc.value(part)

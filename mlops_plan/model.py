@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -135,6 +136,7 @@ class Spec(BaseModel):
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
+        strict=True,  # YAML's own types only: "2" is not an integer, yes is not a boolean
         json_schema_extra={"patternProperties": {"^x-": {}}},
     )
 
@@ -243,8 +245,10 @@ class HardwareTargetSpec(Spec):
 
 
 class Freeze(Spec):
-    start: dt.datetime
-    end: dt.datetime
+    start: Annotated[
+        dt.datetime, Field(strict=False, description="ISO 8601, e.g. 2026-12-20T00:00:00Z")
+    ]
+    end: Annotated[dt.datetime, Field(strict=False)]
     reason: str
 
 
@@ -411,7 +415,14 @@ class ExecProvider(Spec):
 
 
 Provider = Annotated[ManifestsProvider | ExecProvider, Field(discriminator="type")]
-RuleSetting = Literal["error", "warning", "info", "off"]
+
+
+def _bare_off(value: Any) -> Any:
+    """YAML 1.1 reads a bare `off` as false: `rules: {MP403: off}` means off."""
+    return "off" if value is False else value
+
+
+RuleSetting = Annotated[Literal["error", "warning", "info", "off"], BeforeValidator(_bare_off)]
 
 
 class Config(Spec):
@@ -430,13 +441,9 @@ SCHEMA_BASE = "urn:mlops-plan:v1:"
 
 
 def json_schema(cls: type[BaseModel], name: str) -> dict[str, Any]:
-    """The Draft 2020-12 JSON Schema of a kind (or the config), as committed in schemas/.
-
-    Optional fields are written without their `null` branch: in YAML a missing key, not
-    a null, means "not set", and editors then offer the field's real type.
-    """
+    """The Draft 2020-12 JSON Schema of a kind (or the config), as committed in schemas/."""
     schema = cls.model_json_schema(by_alias=True)
-    schema = _drop_null_branches(schema)
+    schema = _close_pattern_maps(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_BASE}{name}",
@@ -444,28 +451,15 @@ def json_schema(cls: type[BaseModel], name: str) -> dict[str, Any]:
     }
 
 
-def _drop_null_branches(node: Any) -> Any:
+def _close_pattern_maps(node: Any) -> Any:
+    """Maps whose keys have a pattern (env names) accept no other key, as the model does."""
     if isinstance(node, list):
-        return [_drop_null_branches(item) for item in node]
+        return [_close_pattern_maps(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: _drop_null_branches(value) for key, value in node.items()}
+    out = {key: _close_pattern_maps(value) for key, value in node.items()}
     if "patternProperties" in out and "properties" not in out:
-        out.setdefault("additionalProperties", False)  # dict keys with a pattern (env names)
-    branches = out.get("anyOf")
-    if (
-        isinstance(branches, list)
-        and {"type": "null"} in branches
-        and out.get("default", 0) is None
-    ):
-        rest = [b for b in branches if b != {"type": "null"}]
-        del out["anyOf"]
-        del out["default"]
-        if len(rest) == 1:
-            merged = dict(rest[0])
-            merged.update({k: v for k, v in out.items() if k not in merged})
-            return merged
-        out["anyOf"] = rest
+        out.setdefault("additionalProperties", False)
     return out
 
 
