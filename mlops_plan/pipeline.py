@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mlops_plan.effective import EffectiveDeployment
     from mlops_plan.plan import Plan
     from mlops_plan.resolve import Resolution
+    from mlops_plan.state import Backend
 from mlops_plan.validate import (
     Repository,
     schema_findings,
@@ -250,6 +251,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def state_backend(repo: Repository) -> Backend:
+    from mlops_plan.state import backend_for
+
+    return backend_for(repo.config.state, repo.root)
+
+
 def parse_now(text: str | None) -> dt.datetime:
     """The run's clock: --now, else MLOPS_PLAN_NOW, else the system clock; read once."""
     import os
@@ -291,9 +298,21 @@ def build_plan(head: Analysis, base: str | None = None, now: dt.datetime | None 
 
     base_analysis: Analysis | None = None
     base_info: dict[str, object] | None = None
+    prior: dict[str, dict[str, Any]] | None = None
+    prior_state: dict[str, object] | None = None
+    pending: list[dict[str, object]] = []
     if base is not None:
         base_analysis, base_info = analyze_base(head, base)
-    changes = planning.compute(base_analysis, head)
+    else:
+        state = state_backend(head.repo).read()
+        prior = dict(state.resources) if state is not None else {}
+        prior_state = {
+            "lineage": state.lineage if state is not None else None,
+            "serial": state.serial if state is not None else 0,
+        }
+        if state is not None:
+            pending = [p.model_dump() for p in state.pending]
+    changes = planning.compute(base_analysis, head, prior)
     clock = now or parse_now(None)
     findings = [
         *head.loaded.findings,
@@ -311,6 +330,8 @@ def build_plan(head: Analysis, base: str | None = None, now: dt.datetime | None 
             "config_digest": planning.config_digest(head),
         },
         base=base_info,
+        prior_state=prior_state,
+        pending_operations=pending,
         summary=planning.summarize(changes),
         resource_changes=changes,
         registry_changes=planning.registry_changes(base_analysis, head),

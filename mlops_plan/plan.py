@@ -70,6 +70,7 @@ class Plan(BaseModel):
     source: dict[str, Any]
     base: dict[str, Any] | None
     prior_state: dict[str, Any] | None = None
+    pending_operations: list[dict[str, Any]] = Field(default_factory=list)
     summary: PlanSummary
     resource_changes: list[ResourceChange]
     registry_changes: list[RegistryChange]
@@ -238,7 +239,8 @@ def causes_of(
                 )
             ]
         return [_cause(head, address, "now resolvable", eff.anchor(head.repo))]
-    assert hb is not None
+    if hb is None:
+        return _field_causes(head, eff, before, after)
     effb = hb.deployment
     where = f"spec.environments.{environment}"
     for field in ("version", "runtime", "target", "replicas", "canary"):
@@ -310,6 +312,75 @@ def causes_of(
     if not out:
         out.append(_cause(head, address, "resolution changed", eff.anchor(head.repo)))
     return out
+
+
+def _field_causes(
+    head: Analysis, eff: EffectiveDeployment, before: dict[str, Any], after: dict[str, Any]
+) -> list[Cause]:
+    """Causes against the applied state (no base configuration): where each changed
+    attribute is declared now, and what the state holds."""
+    out: list[Cause] = []
+    for key in (
+        "version",
+        "runtime",
+        "runtimeVersion",
+        "image",
+        "target",
+        "replicas",
+        "canary",
+        "env",
+        "digest",
+    ):
+        if before.get(key) == after.get(key):
+            continue
+        applied = f"applied {_short(before.get(key))}, configured {_short(after.get(key))}"
+        if key == "runtimeVersion":
+            anchor = head.repo.anchor(
+                "Environment", eff.environment, "spec", "runtimes", after["runtime"]
+            )
+            out.append(
+                _cause(
+                    head,
+                    f"environment.{eff.environment}",
+                    f"runtimes.{after['runtime']}: {applied}",
+                    anchor,
+                )
+            )
+        elif key == "image":
+            out.append(
+                _release_cause(
+                    head, after["runtime"], after["runtimeVersion"], "image", f"image: {applied}"
+                )
+            )
+        elif key == "digest":
+            out.append(
+                _model_version_cause(
+                    head, eff.model, after["version"], "digest", f"digest: {applied}"
+                )
+            )
+        elif (key == "version" and eff.version is None) or key not in OVERRIDE_FIELDS:
+            out.append(
+                _cause(head, f"deployment.{eff.name}", f"{key}: {applied}", eff.anchor(head.repo))
+            )
+        else:
+            out.append(
+                _cause(
+                    head,
+                    f"deployment.{eff.name}",
+                    f"{key}: {applied}",
+                    _declared_at(head, eff, key),
+                )
+            )
+    return out
+
+
+OVERRIDE_FIELDS = frozenset({"version", "runtime", "target", "replicas", "canary", "env"})
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{…}" if value else "{}"
+    return "(none)" if value is None else str(value)
 
 
 def _declared_at(head: Analysis, eff: EffectiveDeployment, field: str) -> Anchor:
@@ -465,8 +536,13 @@ def registry_changes(base: Analysis | None, head: Analysis) -> list[RegistryChan
     return sorted(out, key=lambda c: c.address)
 
 
-def compute(base: Analysis | None, head: Analysis) -> list[ResourceChange]:
-    before_all = objects(base)
+def compute(
+    base: Analysis | None,
+    head: Analysis,
+    prior: dict[str, dict[str, Any]] | None = None,
+) -> list[ResourceChange]:
+    """Changes from `base` (or, when given, the `prior` objects of the state) to `head`."""
+    before_all = prior if prior is not None else objects(base)
     after_all = objects(head)
     changes: list[ResourceChange] = []
     for address in sorted(set(before_all) | set(after_all)):

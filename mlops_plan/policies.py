@@ -37,17 +37,19 @@ instead of `policy/<name>`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 from importlib import import_module
 from typing import Any, NamedTuple
+
+from packaging.version import InvalidVersion
 
 from mlops_plan import model as m
 from mlops_plan.effective import OVERRIDABLE, EffectiveDeployment
 from mlops_plan.errors import MlopsPlanError
 from mlops_plan.findings import Anchor, Finding, Severity
-from mlops_plan.load import CONFIG_FILE, Locator
-from mlops_plan.resolve import Resolved
+from mlops_plan.load import CONFIG_FILE, Locator, parse
+from mlops_plan.resolve import Resolved, version
 from mlops_plan.rules.base import Context
 from mlops_plan.secrets import SENSITIVE, looks_secret
 from mlops_plan.validate import Repository, finding_at
@@ -75,6 +77,7 @@ _DEPLOYMENT_FIELD = re.compile(r"(?<![.\w])deployment\s*\.\s*([A-Za-z_]\w*)")
 _MACRO = re.compile(
     r"\.\s*(all|exists|exists_one|existsOne|map|filter|transformList|transformMap)\s*\($"
 )
+_EXPECTING = re.compile(r" expecting \{[^}]{60,}\}")
 _CEL_ERROR = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*)")
 
 
@@ -104,8 +107,8 @@ class _Object(NamedTuple):
     subject: str
     environments: frozenset[str]
     labels: dict[str, str]
-    data: dict[str, Any]
-    anchor: Anchor
+    load: Callable[[frozenset[str]], dict[str, Any]]  # the available ones of these variables
+    anchor: Anchor | None  # None: the effective deployment's entry
     deployment: EffectiveDeployment | None
 
 
@@ -113,7 +116,13 @@ class _Object(NamedTuple):
 
 
 def _cel() -> Any:
-    return import_module("cel_expr_python.cel")
+    try:
+        return import_module("cel_expr_python.cel")
+    except ImportError:
+        raise MlopsPlanError(
+            "the CEL engine for policies (cel-expr-python) is not installed",
+            "reinstall mlops-plan, or `pip install cel-expr-python`",
+        ) from None
 
 
 @cache
@@ -174,6 +183,7 @@ def _compile_error(text: str) -> CompileError:
         return CompileError(1, 1, text.strip())
     first = found[0]
     message = first.group(3).replace(" (in container '')", "").strip()
+    message = _EXPECTING.sub(" expecting a value", message)
     if len(found) > 1:
         message += f" (and {len(found) - 1} more error{'s' if len(found) > 2 else ''})"
     return CompileError(int(first.group(1)), int(first.group(2)), message)
@@ -208,20 +218,20 @@ def _deployment_fields(expression: str) -> set[str]:
 @cache
 def builtin_policies() -> tuple[m.Policy, ...]:
     """The built-in pack (top-level `policies/`), validated; a broken pack cannot continue."""
-    import yaml
-
     from mlops_plan.resources import policy_files
 
     out: list[m.Policy] = []
     for name, text in policy_files():
+        docs, problems = parse(name, text)
         try:
-            for data in yaml.safe_load_all(text):
-                if isinstance(data, dict) and data.get("kind") == "Policy":
-                    out.append(m.Policy.model_validate(data))
-        except Exception as exc:  # yaml or pydantic: the installation is broken
+            if problems:
+                raise ValueError(problems[0].message)
+            out.extend(
+                m.Policy.model_validate(d.data) for d in docs if d.data.get("kind") == "Policy"
+            )
+        except ValueError as exc:  # pydantic's ValidationError too: the installation is broken
             raise MlopsPlanError(
-                f"built-in policy pack file {name} is broken: {exc}",
-                "reinstall mlops-plan",
+                f"built-in policy pack file {name} is broken: {exc}", "reinstall mlops-plan"
             ) from None
     return tuple(out)
 
@@ -326,19 +336,32 @@ def _compile_policy(
 def _expression_position(
     locator: Locator, anchor: Anchor, policy: m.Policy, field: str, error: CompileError
 ) -> tuple[int | None, int | None]:
-    """The error's place in the file when the expression is a one-line scalar, else its start."""
+    """The error's place in the file, when the scalar maps line for line; else its start.
+
+    That is a one-line plain or quoted scalar without escapes, or a block scalar (`|`,
+    `>`) whose lines are the expression's lines.
+    """
     line, col = locator.position(anchor)
     text = locator.text(anchor.file)
-    expression = {"condition": policy.spec.condition}.get(
-        field, policy.spec.message_expression or ""
-    )
-    if line is None or col is None or text is None or "\n" in expression or error.line != 1:
+    expression = {
+        "condition": policy.spec.condition,
+        "messageExpression": policy.spec.message_expression,
+    }.get(field)
+    if line is None or col is None or text is None or expression is None:
         return line, col
-    source = text.split("\n")[line - 1][col - 1 :]
-    if source.startswith(expression):
-        return line, col + error.col - 1
-    if source[:1] in {'"', "'"} and source[1:].startswith(expression):
-        return line, col + error.col
+    lines = text.split("\n")
+    wanted = expression.split("\n")
+    source = lines[line - 1][col - 1 :]
+    if len(wanted) == 1:
+        if source.startswith(expression):
+            return line, col + error.col - 1
+        if source[:1] in {'"', "'"} and source[1:].startswith(expression):
+            return line, col + error.col
+    if source[:1] in {"|", ">"} and line + error.line <= len(lines) and error.line <= len(wanted):
+        first = lines[line]
+        indent = len(first) - len(first.lstrip(" "))
+        if lines[line + error.line - 1][indent:] == wanted[error.line - 1]:
+            return line + error.line, indent + error.col
     return line, col
 
 
@@ -391,12 +414,16 @@ def evaluate(policies: list[CompiledPolicy], ctx: Context) -> list[Finding]:
         if not relevant:
             continue
         for obj in _objects(kind, ctx, dumps):
+            matching = [p for p in relevant if _matches(p, obj)]
+            if not matching:
+                continue
+            data = obj.load(frozenset[str]().union(*(p.variables for p in matching)))
             activation = None
-            for policy in relevant:
-                if not _matches(policy, obj) or any(v not in obj.data for v in policy.variables):
-                    continue
+            for policy in matching:
+                if not policy.variables <= data.keys():
+                    continue  # a variable it names did not resolve: other rules say why
                 if activation is None:
-                    activation = _env(VARIABLES[kind]).Activation(obj.data)
+                    activation = _env(VARIABLES[kind]).Activation(data)
                 finding = _check(policy, obj, activation, ctx, sources)
                 if finding is not None:
                     findings.append(finding)
@@ -488,8 +515,11 @@ def _source_hint(policy: CompiledPolicy, locator: Locator, sources: dict[str, st
 
 def _anchor(policy: CompiledPolicy, obj: _Object, repo: Repository) -> Anchor:
     eff = obj.deployment
-    if eff is None or not policy.field:
+    if eff is None:
+        assert obj.anchor is not None
         return obj.anchor
+    if not policy.field:
+        return eff.anchor(repo)
     anchor = eff.anchor(repo, policy.field[0])
     if policy.field[0] in eff.overridden:
         return anchor._replace(path=(*anchor.path, *policy.field[1:]))
@@ -550,8 +580,8 @@ def deployment_data(eff: EffectiveDeployment, item: Resolved | None) -> dict[str
     placement = item.placement if item is not None else None
     canary: dict[str, Any] | None = None
     if eff.canary is not None:
-        version = item.canary.version if item is not None and item.canary else eff.canary.version
-        canary = {"version": version, "weight": eff.canary.weight}
+        exact = item.canary.version if item is not None and item.canary else eff.canary.version
+        canary = {"version": exact, "weight": eff.canary.weight}
     env: dict[str, Any] = {}
     for key, value in sorted(eff.env.items()):
         if isinstance(value, m.SecretEnv):
@@ -575,29 +605,41 @@ def deployment_data(eff: EffectiveDeployment, item: Resolved | None) -> dict[str
     }
 
 
+def _deployment_variables(
+    eff: EffectiveDeployment, item: Resolved | None, dumps: _Dumps, needed: frozenset[str]
+) -> dict[str, Any]:
+    repo = dumps.repo
+    data: dict[str, Any] = {}
+    if "deployment" in needed:
+        data["deployment"] = deployment_data(eff, item)
+    if eff.model in repo.models:
+        if "model" in needed:
+            data["model"] = dumps.model(eff.model)
+        if "version" in needed and item is not None and item.version is not None:
+            data["version"] = dumps.version(eff.model, item.version)
+    placement = item.placement if item is not None else None
+    if placement is not None:
+        if "runtime" in needed:
+            data["runtime"] = dumps.release(placement.runtime, placement.release)
+        if "target" in needed:
+            data["target"] = dumps.target(placement.target)
+    if "environment" in needed and eff.environment in repo.environments:
+        data["environment"] = dumps.environment(eff.environment)
+    return data
+
+
 def _objects(kind: str, ctx: Context, dumps: _Dumps) -> Iterator[_Object]:
     repo = ctx.repo
     if kind == "Deployment":
         for eff in ctx.deployments:
             item = ctx.resolution.resolved.get(eff.address)
-            data: dict[str, Any] = {"deployment": deployment_data(eff, item)}
-            if eff.model in repo.models:
-                data["model"] = dumps.model(eff.model)
-                if item is not None and item.version is not None:
-                    data["version"] = dumps.version(eff.model, item.version)
-            if item is not None and item.placement is not None:
-                placement = item.placement
-                data["runtime"] = dumps.release(placement.runtime, placement.release)
-                data["target"] = dumps.target(placement.target)
-            if eff.environment in repo.environments:
-                data["environment"] = dumps.environment(eff.environment)
             yield _Object(
                 kind,
                 eff.address,
                 frozenset({eff.environment}),
                 eff.labels,
-                data,
-                eff.anchor(repo),
+                partial(_deployment_variables, eff, item, dumps),
+                None,
                 eff,
             )
     elif kind == "Model":
@@ -605,7 +647,8 @@ def _objects(kind: str, ctx: Context, dumps: _Dumps) -> Iterator[_Object]:
         for eff in ctx.deployments:
             used.setdefault(eff.model, set()).add(eff.environment)
         for name in sorted(repo.models):
-            yield _named(repo, kind, "model", name, used.get(name, set()), dumps.model(name))
+            load = partial(_constant, "model", partial(dumps.model, name))
+            yield _named(repo, kind, "model", name, used.get(name, set()), load)
     elif kind == "Runtime":
         for name in sorted(repo.runtimes):
             runtime = repo.runtimes[name]
@@ -613,24 +656,40 @@ def _objects(kind: str, ctx: Context, dumps: _Dumps) -> Iterator[_Object]:
                 pinned = {
                     env_name
                     for env_name, env in repo.environments.items()
-                    if env.spec.runtimes.get(name) == release.version
+                    if name in env.spec.runtimes
+                    and _same_version(env.spec.runtimes[name], release.version)
                 }
                 yield _Object(
                     kind,
                     f"runtime.{name}@{release.version}",
                     frozenset(pinned),
                     runtime.metadata.labels,
-                    {"runtime": dumps.release(name, release)},
+                    partial(_constant, "runtime", partial(dumps.release, name, release)),
                     repo.anchor(kind, name, "spec", "versions", index),
                     None,
                 )
     elif kind == "HardwareTarget":
         for name in sorted(repo.targets):
             offered = {e for e, env in repo.environments.items() if name in env.spec.targets}
-            yield _named(repo, kind, "target", name, offered, dumps.target(name))
+            load = partial(_constant, "target", partial(dumps.target, name))
+            yield _named(repo, kind, "target", name, offered, load)
     elif kind == "Environment":
         for name in sorted(repo.environments):
-            yield _named(repo, kind, "environment", name, {name}, dumps.environment(name))
+            load = partial(_constant, "environment", partial(dumps.environment, name))
+            yield _named(repo, kind, "environment", name, {name}, load)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return version(a) == version(b)
+    except InvalidVersion:  # pragma: no cover - validated at load
+        return a == b
+
+
+def _constant(
+    variable: str, make: Callable[[], dict[str, Any]], needed: frozenset[str]
+) -> dict[str, Any]:
+    return {variable: make()}
 
 
 def _named(
@@ -639,7 +698,7 @@ def _named(
     variable: str,
     name: str,
     environments: set[str],
-    data: dict[str, Any],
+    load: Callable[[frozenset[str]], dict[str, Any]],
 ) -> _Object:
     document = repo.of_kind(kind)[name]
     return _Object(
@@ -647,7 +706,7 @@ def _named(
         f"{variable}.{name}",
         frozenset(environments),
         document.metadata.labels,
-        {variable: data},
+        load,
         repo.anchor(kind, name, "metadata", "name"),
         None,
     )

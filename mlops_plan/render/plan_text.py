@@ -172,6 +172,14 @@ def render_changes(changes: list[ResourceChange], color: bool = False) -> list[s
 
 def render(plan: Plan, color: bool = False) -> str:
     lines: list[str] = []
+    for pending in plan.pending_operations:
+        lines.append(
+            f"Warning: an earlier apply was interrupted while it changed {pending['address']} "
+            f"({'/'.join(pending['actions'])}, started {pending['started']} by "
+            f"{pending['who']}); the plan below shows what is left to do."
+        )
+    if plan.pending_operations:
+        lines.append("")
     for finding in plan.findings:
         lines.append(render_finding(finding, color))
     if plan.findings:

@@ -1,0 +1,253 @@
+"""Apply: execute a reviewed plan through providers, recording state after each change.
+
+A saved plan is refused, each with its own message and in this order, when its
+`plan_id` does not match its content, when it was made against another state lineage,
+when the state moved since (`Saved plan is stale`), or when the configuration checked
+out now is not the one it was made from. Changes run in dependency order, creates and
+updates first, deletes last in reverse; a pending-operation note precedes each change, so
+an interrupted apply leaves a consistent state that the next plan reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mlops_plan import __version__
+from mlops_plan.errors import MlopsPlanError
+from mlops_plan.pipeline import Analysis
+from mlops_plan.plan import FORMAT_VERSION, Plan, ResourceChange, config_digest
+from mlops_plan.state import (
+    Backend,
+    HistoryChange,
+    HistoryEntry,
+    PendingOperation,
+    State,
+    current_user,
+    utc_now,
+)
+
+
+class ApplyRefused(MlopsPlanError):
+    """A plan that must not be applied; nothing was changed."""
+
+
+class ApplyReport(BaseModel):
+    changes: list[HistoryChange]
+    serial: int
+
+    @property
+    def failed(self) -> bool:
+        return any(c.outcome == "failed" for c in self.changes)
+
+    def summary(self) -> str:
+        applied = sum(c.outcome == "applied" for c in self.changes)
+        failed = sum(c.outcome == "failed" for c in self.changes)
+        waiting = sum(c.outcome == "not-started" for c in self.changes)
+        total = len(self.changes)
+        if failed:
+            return (
+                f"Apply failed after {applied + failed} of {total} changes: {applied} applied, "
+                f"{failed} failed, {waiting} not started."
+            )
+        adds = sum("create" in c.actions for c in self.changes)
+        changes = sum(c.actions == ["update"] for c in self.changes)
+        destroys = sum("delete" in c.actions for c in self.changes)
+        return f"Apply complete! Resources: {adds} added, {changes} changed, {destroys} destroyed."
+
+
+def read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ApplyRefused(f"cannot read plan file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApplyRefused(
+            f"{path} is not a saved plan (not JSON: line {exc.lineno})",
+            "save one with `mlops-plan plan --out FILE`",
+        ) from None
+    if not isinstance(data, dict) or data.get("tool", {}).get("name") != "mlops-plan":
+        raise ApplyRefused(f"{path} is not an mlops-plan saved plan")
+    version = str(data.get("format_version", ""))
+    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise ApplyRefused(
+            f"{path} has plan format {version}; this mlops-plan {__version__} reads "
+            f"format {FORMAT_VERSION.split('.')[0]}.x",
+            "make the plan again with this version of mlops-plan",
+        )
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        raise ApplyRefused(
+            f"{path} is not a valid saved plan ({exc.error_count()} errors)"
+        ) from None
+
+
+def verify(plan: Plan, state: State | None, head: Analysis) -> None:
+    """Refuse a plan that is not exactly what can be applied now; checks in DESIGN §6 order."""
+    recomputed = plan.with_id().plan_id
+    if recomputed != plan.plan_id:
+        raise ApplyRefused(
+            "Saved plan does not match its plan_id: it was changed after it was made",
+            "make a new plan with `mlops-plan plan --out FILE` and review it",
+        )
+    if plan.base is not None or plan.prior_state is None:
+        raise ApplyRefused(
+            "this plan was made against a base, not against the state, so it cannot be applied",
+            "make the plan to apply with `mlops-plan plan --out FILE` (without --base)",
+        )
+    lineage = plan.prior_state.get("lineage")
+    if state is not None and lineage is not None and lineage != state.lineage:
+        raise ApplyRefused(
+            f"Saved plan was made against another state (lineage {lineage}, the state is "
+            f"{state.lineage})",
+            "make a new plan against this state",
+        )
+    current = state.serial if state is not None else 0
+    if plan.prior_state.get("serial", 0) != current:
+        raise ApplyRefused(
+            "Saved plan is stale: the state changed since the plan was made "
+            f"(serial {plan.prior_state.get('serial', 0)} -> {current})",
+            "make a new plan with `mlops-plan plan --out FILE` and review it",
+        )
+    if config_digest(head) != plan.source.get("config_digest"):
+        raise ApplyRefused(
+            "Saved plan was made from a different configuration than the one checked out",
+            "check out the commit the plan was made from, or make a new plan",
+        )
+    if plan.errored:
+        raise ApplyRefused("Saved plan has errors; fix them and make a new plan")
+
+
+def needs_approval(plan: Plan) -> list[ResourceChange]:
+    """Destroys (replacements included) and downgrades in protected environments."""
+    return [
+        c for c in plan.resource_changes if c.protected and ("delete" in c.actions or c.downgrade)
+    ]
+
+
+def ordered(plan: Plan, head: Analysis) -> list[ResourceChange]:
+    """Dependencies first (dependsOn between deployments), deletes last in reverse."""
+    import networkx as nx
+
+    from mlops_plan.graph import build
+
+    graph = build(head.repo, head.deployments, head.resolution)
+    deps = nx.DiGraph()
+    for change in plan.resource_changes:
+        deps.add_node(change.address)
+    for a, b, data in graph.edges(data=True):
+        if data.get("relation") == "depends-on" and a in deps and b in deps:
+            deps.add_edge(b, a)  # b must be in place before a
+    rank = {n: i for i, n in enumerate(nx.lexicographical_topological_sort(deps))}
+    by_address = {c.address: c for c in plan.resource_changes}
+    forward = [c for c in plan.resource_changes if c.actions != ["delete"]]
+    deletes = [c for c in plan.resource_changes if c.actions == ["delete"]]
+    forward.sort(key=lambda c: rank[c.address])
+    deletes.sort(key=lambda c: rank[c.address], reverse=True)
+    assert len(by_address) == len(plan.resource_changes)
+    return forward + deletes
+
+
+def execute(
+    plan: Plan,
+    head: Analysis,
+    backend: Backend,
+    commit: str | None,
+    log: Callable[[str], None],
+) -> ApplyReport:
+    """Run each change through its environment's provider; state after each success."""
+    from mlops_plan.providers import provider_for
+
+    state = backend.read()
+    if state is None:
+        state = backend.write(State.new(), None)
+    who = current_user()
+    changes = ordered(plan, head)
+    results: list[HistoryChange] = []
+    stopped = False
+    for change in changes:
+        if stopped:
+            results.append(
+                HistoryChange(address=change.address, actions=change.actions, outcome="not-started")
+            )
+            continue
+        pending = PendingOperation(
+            address=change.address,
+            actions=change.actions,
+            plan_id=plan.plan_id,
+            started=utc_now(),
+            who=who,
+        )
+        state = backend.write(
+            state.model_copy(update={"pending": [*state.pending, pending]}), state.serial
+        )
+        context = _context(head, change, plan.plan_id, log)
+        provider = provider_for(head.repo.config, change.environment)
+        log(f"{change.address}: {'/'.join(change.actions)} via {provider.name}...")
+        result = provider.apply(change, context)
+        resources = dict(state.resources)
+        remaining = [p for p in state.pending if p != pending]
+        if result.ok:
+            if change.after is None:
+                resources.pop(change.address, None)
+            else:
+                resources[change.address] = change.after
+            log(f"{change.address}: {result.message}")
+        else:
+            stopped = True
+            log(f"{change.address}: failed: {result.message}")
+        state = backend.write(
+            state.model_copy(
+                update={
+                    "resources": resources if result.ok else state.resources,
+                    "pending": remaining,
+                }
+            ),
+            state.serial,
+        )
+        results.append(
+            HistoryChange(
+                address=change.address,
+                actions=change.actions,
+                outcome="applied" if result.ok else "failed",
+                message=result.message,
+                output=result.output or None,
+            )
+        )
+    entry = HistoryEntry(
+        serial=state.serial + 1,
+        who=who,
+        when=utc_now(),
+        commit=commit,
+        plan_id=plan.plan_id,
+        changes=results,
+    )
+    state = backend.write(
+        state.model_copy(update={"history": [*state.history, entry]}), state.serial
+    )
+    return ApplyReport(changes=results, serial=state.serial)
+
+
+def _context(
+    head: Analysis, change: ResourceChange, plan_id: str, log: Callable[[str], None]
+) -> Any:
+    from mlops_plan.providers import ProviderContext
+
+    obj = change.after or change.before or {}
+    repo = head.repo
+    return ProviderContext(
+        root=repo.root,
+        environment=repo.environments.get(change.environment),
+        model=repo.models.get(str(obj.get("model", ""))),
+        target=repo.targets.get(str(obj.get("target", ""))),
+        runtime=repo.runtimes.get(str(obj.get("runtime", ""))),
+        plan_id=plan_id,
+        log=log,
+    )
