@@ -307,3 +307,125 @@ def plan(
         raise typer.Exit(1)
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
+
+
+@app.command()
+def apply(
+    planfile: Annotated[
+        Path | None,
+        typer.Argument(help="A plan saved with `plan --out`; without it, plan and ask."),
+    ] = None,
+    path: Annotated[
+        Path, typer.Option("--path", "-C", help="A folder in the repository.")
+    ] = Path(),
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Skip the confirmation of a fresh plan.")
+    ] = False,
+    allow_protected: Annotated[
+        bool,
+        typer.Option(
+            "--allow-protected", help="Approve destroys and downgrades in protected environments."
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        str, typer.Option("--lock-timeout", help="How long to wait for a lock (e.g. 30s, 2m).")
+    ] = "0s",
+) -> None:
+    """Apply a reviewed plan through the environments' providers, recording state."""
+    from mlops_plan import pipeline
+
+    def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            typer.echo(f"{question}: no terminal to ask on; refused.", err=True)
+            return False
+        return bool(typer.prompt(f"{question}\n  Enter a value", default="") == "yes")
+
+    def echo(text: str) -> None:
+        typer.echo(text.rstrip("\n"))
+
+    report = pipeline.apply(
+        path,
+        planfile,
+        auto_approve=auto_approve,
+        allow_protected=allow_protected,
+        lock_timeout=pipeline.parse_duration(lock_timeout),
+        confirm=confirm,
+        echo=echo,
+    )
+    if report is None:
+        return
+    typer.echo(report.summary())
+    if report.failed:
+        raise typer.Exit(1)
+
+
+state_app = typer.Typer(
+    help="Read the recorded state, its history and its locks.", no_args_is_help=True
+)
+app.add_typer(state_app, name="state")
+
+StatePath = Annotated[Path, typer.Option("--path", "-C", help="A folder in the repository.")]
+
+
+@state_app.command("list")
+def state_list(path: StatePath = Path()) -> None:
+    """The addresses recorded in the state."""
+    from mlops_plan import pipeline
+
+    state = pipeline.state_backend(pipeline.load_repository(path).repo).read()
+    for address in sorted(state.resources if state is not None else {}):
+        typer.echo(address)
+
+
+@state_app.command("show")
+def state_show(
+    address: Annotated[str, typer.Argument(help="e.g. deployment.prod.fraud-detector")],
+    path: StatePath = Path(),
+) -> None:
+    """What was last applied at ADDRESS, as JSON."""
+    import json
+
+    from mlops_plan import pipeline
+    from mlops_plan.errors import MlopsPlanError
+    from mlops_plan.rules.base import did_you_mean
+
+    state = pipeline.state_backend(pipeline.load_repository(path).repo).read()
+    resources = state.resources if state is not None else {}
+    if address not in resources:
+        raise MlopsPlanError(f'no "{address}" in the state', did_you_mean(address, list(resources)))
+    typer.echo(json.dumps(resources[address], indent=2, sort_keys=True))
+
+
+@state_app.command("history")
+def state_history(path: StatePath = Path()) -> None:
+    """The audit trail: who applied what, when, from which commit."""
+    from mlops_plan import pipeline
+
+    state = pipeline.state_backend(pipeline.load_repository(path).repo).read()
+    if state is None or not state.history:
+        typer.echo("No applies recorded.")
+        return
+    for entry in state.history:
+        commit = (entry.commit or "-")[:12]
+        typer.echo(
+            f"serial {entry.serial}  {entry.when}  {entry.who}  commit {commit}  {entry.plan_id[:19]}"
+        )
+        for change in entry.changes:
+            message = f"  ({change.message})" if change.message else ""
+            typer.echo(
+                f"  {change.outcome:<11} {'/'.join(change.actions):<13} {change.address}{message}"
+            )
+
+
+@state_app.command("force-unlock")
+def state_force_unlock(
+    lock_id: Annotated[str, typer.Argument(help="The ID printed in the Lock Info block.")],
+    path: StatePath = Path(),
+) -> None:
+    """Break a lock (only when no apply holds it any more)."""
+    from mlops_plan import pipeline
+
+    info = pipeline.state_backend(pipeline.load_repository(path).repo).force_unlock(lock_id)
+    typer.echo(
+        f"Lock {info.id} on environment {info.environment} (held by {info.who}@{info.host}) is broken."
+    )

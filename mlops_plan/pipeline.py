@@ -339,3 +339,86 @@ def build_plan(head: Analysis, base: str | None = None, now: dt.datetime | None 
         errored=any(f.severity == Severity.ERROR for f in findings),
     )
     return result.with_id()
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `2m`, `1h` or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    raw = text.strip()
+    try:
+        if raw and raw[-1] in units:
+            return float(raw[:-1]) * units[raw[-1]]
+        return float(raw)
+    except ValueError:
+        raise MlopsPlanError(f'"{text}" is not a duration', 'e.g. "30s", "2m", "0"') from None
+
+
+def apply(
+    path: Path,
+    planfile: Path | None,
+    *,
+    auto_approve: bool,
+    allow_protected: bool,
+    lock_timeout: float,
+    confirm: Any,
+    echo: Any,
+    now: dt.datetime | None = None,
+) -> Any:
+    """Apply a saved plan, or plan against the state and apply after confirmation.
+
+    `confirm(question) -> bool` asks the operator (False when nobody can answer);
+    `echo(text)` prints progress. Returns the ApplyReport, or None when nothing was done.
+    """
+    from mlops_plan import apply as applying
+    from mlops_plan import vcs
+    from mlops_plan.render import plan_text
+    from mlops_plan.state import StateError
+
+    head = analyze(path)
+    backend = state_backend(head.repo)
+    if planfile is not None:
+        saved = applying.read_plan(planfile)
+    else:
+        saved = build_plan(head, None, now)
+        echo(plan_text.render(saved))
+        if saved.errored:
+            raise applying.ApplyRefused("the configuration has errors; nothing was applied")
+        if not saved.resource_changes:
+            return None
+        if not auto_approve and not confirm(
+            "Do you want to perform these actions? Only 'yes' will be accepted"
+        ):
+            raise applying.ApplyRefused(
+                "Apply cancelled: not approved",
+                "answer yes at the prompt, or pass --auto-approve (never without review)",
+            )
+    if not saved.resource_changes:
+        echo("No changes. Your deployments match the configuration.")
+        return None
+    revision = vcs.revision(head.repo.root)
+    environments = sorted({c.environment for c in saved.resource_changes})
+    held: list[tuple[str, str]] = []
+    try:
+        for environment in environments:
+            info = backend.lock(environment, "apply", revision.commit, lock_timeout)
+            held.append((environment, info.id))
+        applying.verify(saved, backend.read(), head)
+        risky = applying.needs_approval(saved)
+        if risky and not allow_protected:
+            listing = "\n".join(
+                f"  {c.address}: {c.notes[0] if c.downgrade else 'destroy'}" for c in risky
+            )
+            echo(f"Protected environments will see destroys or downgrades:\n{listing}")
+            if not confirm("Apply them? Only 'yes' will be accepted"):
+                raise applying.ApplyRefused(
+                    "Apply refused: destroys and downgrades in protected environments need "
+                    "approval",
+                    "answer yes at the prompt, or pass --allow-protected",
+                )
+        return applying.execute(saved, head, backend, revision.commit, echo)
+    finally:
+        for environment, lock_id in reversed(held):
+            try:
+                backend.unlock(environment, lock_id)
+            except StateError as exc:  # pragma: no cover - the lock was broken meanwhile
+                echo(f"Warning: {exc.message}")
