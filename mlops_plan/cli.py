@@ -407,9 +407,8 @@ def state_history(path: StatePath = Path()) -> None:
         return
     for entry in state.history:
         commit = (entry.commit or "-")[:12]
-        typer.echo(
-            f"serial {entry.serial}  {entry.when}  {entry.who}  commit {commit}  {entry.plan_id[:19]}"
-        )
+        plan_id = entry.plan_id[:19]
+        typer.echo(f"serial {entry.serial}  {entry.when}  {entry.who}  commit {commit}  {plan_id}")
         for change in entry.changes:
             message = f"  ({change.message})" if change.message else ""
             typer.echo(
@@ -426,6 +425,5 @@ def state_force_unlock(
     from mlops_plan import pipeline
 
     info = pipeline.state_backend(pipeline.load_repository(path).repo).force_unlock(lock_id)
-    typer.echo(
-        f"Lock {info.id} on environment {info.environment} (held by {info.who}@{info.host}) is broken."
-    )
+    holder = f"{info.who}@{info.host}"
+    typer.echo(f"Lock {info.id} on environment {info.environment} (held by {holder}) is broken.")
