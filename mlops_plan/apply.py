@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlops_plan import __version__
+from mlops_plan.analysis import Analysis
 from mlops_plan.errors import MlopsPlanError
-from mlops_plan.pipeline import Analysis
 from mlops_plan.plan import FORMAT_VERSION, Plan, ResourceChange, config_digest
 from mlops_plan.state import (
     Backend,

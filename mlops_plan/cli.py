@@ -28,6 +28,8 @@ app = typer.Typer(
 class LintFormat(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 def _version(value: bool) -> None:
@@ -89,13 +91,23 @@ def lint(
     ] = False,
     base: BaseOption = None,
     now: NowOption = None,
+    no_ignore: Annotated[
+        bool, typer.Option("--no-ignore", help="Honour no `# mlops-plan: ignore[...]` comment.")
+    ] = False,
 ) -> None:
     """Check the repository's declarations; exit 1 on an error finding."""
     from mlops_plan import pipeline
-    from mlops_plan.render import findings_json, findings_text
+    from mlops_plan.render import findings_json, findings_text, github, sarif
 
-    result = pipeline.lint(path, locked=locked, base=base, now=pipeline.parse_now(now))
-    renderer = findings_json if output_format is LintFormat.json else findings_text
+    result = pipeline.lint(
+        path, locked=locked, base=base, now=pipeline.parse_now(now), no_ignore=no_ignore
+    )
+    renderer = {
+        LintFormat.text: findings_text,
+        LintFormat.json: findings_json,
+        LintFormat.sarif: sarif,
+        LintFormat.github: github,
+    }[output_format]
     sys.stdout.write(renderer.render(result, color=use_color()))
     raise typer.Exit(1 if result.failed(strict) else 0)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_plan import model as m
+from mlops_plan.analysis import Analysis
 from mlops_plan.errors import MlopsPlanError
 from mlops_plan.graph import build, dependents
-from mlops_plan.pipeline import Analysis
 from mlops_plan.rules.base import did_you_mean
 
 

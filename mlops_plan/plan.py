@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from mlops_plan import __version__
 from mlops_plan import model as m
+from mlops_plan.analysis import Analysis
 from mlops_plan.effective import EffectiveDeployment
 from mlops_plan.findings import Anchor, Finding
-from mlops_plan.pipeline import Analysis
 from mlops_plan.resolve import Resolved, release_of, version, version_of
 from mlops_plan.secrets import SENSITIVE, looks_secret
 

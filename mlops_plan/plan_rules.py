@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from mlops_plan.analysis import Analysis
 from mlops_plan.findings import Anchor, Finding, Severity
-from mlops_plan.pipeline import Analysis
 from mlops_plan.plan import ResourceChange
 from mlops_plan.resolve import version, version_of
 from mlops_plan.validate import finding_at

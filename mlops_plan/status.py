@@ -6,7 +6,7 @@ import json
 
 from pydantic import BaseModel
 
-from mlops_plan.pipeline import Analysis
+from mlops_plan.analysis import Analysis
 
 
 class Cell(BaseModel):

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlops_plan.pipeline import LintResult
+    from mlops_plan.analysis import LintResult
 
 
 def render(result: LintResult, color: bool = False) -> str:

@@ -9,7 +9,7 @@ import typer
 from mlops_plan.findings import Finding, Severity, Summary
 
 if TYPE_CHECKING:
-    from mlops_plan.pipeline import LintResult
+    from mlops_plan.analysis import LintResult
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 

@@ -19,7 +19,7 @@ from mlops_plan.findings import Finding, Severity
 from mlops_plan.render.findings_text import location, summary_line
 
 if TYPE_CHECKING:
-    from mlops_plan.pipeline import LintResult
+    from mlops_plan.analysis import LintResult
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 SUMMARY_ROWS = 50

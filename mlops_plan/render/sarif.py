@@ -16,7 +16,7 @@ from mlops_plan import __version__
 from mlops_plan.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from mlops_plan.pipeline import LintResult
+    from mlops_plan.analysis import LintResult
     from mlops_plan.rules.base import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

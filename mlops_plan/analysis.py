@@ -1,0 +1,210 @@
+"""A repository read, validated and resolved: what every command starts from.
+
+`Analysis` is the value the later stages (plan, explain, status, apply) consume;
+`pipeline.py` wires the stages together for the commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mlops_plan import load
+from mlops_plan import model as m
+from mlops_plan.findings import Anchor, Finding, Severity, Summary
+from mlops_plan.load import Locator
+from mlops_plan.validate import (
+    Repository,
+    schema_findings,
+    validate_config,
+    validate_documents,
+)
+
+if TYPE_CHECKING:
+    from mlops_plan.effective import EffectiveDeployment
+    from mlops_plan.resolve import Resolution
+
+
+class LintResult(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    root: Path
+    findings: list[Finding]
+    summary: Summary
+
+    def failed(self, strict: bool = False) -> bool:
+        if self.summary.errors:
+            return True
+        return strict and self.summary.warnings > 0
+
+
+@dataclass
+class Loaded:
+    """A repository read and validated: what every command starts from."""
+
+    repo: Repository
+    locator: Locator
+    findings: list[Finding]
+    files: int
+
+
+def load_repository(path: Path | load.Source) -> Loaded:
+    """Read, parse and validate a repository from a folder (finding its root) or a source."""
+    source = path if isinstance(path, load.Source) else load.Source(load.find_root(path))
+    root = source.root
+    locator = Locator(source)
+    raw_config, config_text, findings = load.parse_config(source)
+    if config_text is not None:
+        locator.texts[load.CONFIG_FILE] = config_text
+    config, config_findings = validate_config(raw_config, locator)
+    findings.extend(config_findings)
+    files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
+    findings.extend(discovery_findings)
+    docs: list[load.RawDoc] = []
+    for rel in files:
+        text = source.read_text(rel)
+        if isinstance(text, Finding):
+            findings.append(text)
+            continue
+        file_docs, file_findings = load.parse(rel, text)
+        if file_findings or file_docs:
+            locator.texts[rel] = text
+        docs.extend(file_docs)
+        findings.extend(file_findings)
+    repo = Repository(root=root, config=config)
+    findings.extend(validate_documents(repo, docs, locator))
+    return Loaded(repo=repo, locator=locator, findings=findings, files=len(files))
+
+
+def read_lock(loaded: Loaded) -> tuple[m.LockFile | None, list[Finding]]:
+    raw, text, findings = load.read_mapping(loaded.locator.source, load.LOCK_FILE)
+    if text is not None:
+        loaded.locator.texts[load.LOCK_FILE] = text
+    if raw is None:
+        return None, findings
+    try:
+        return m.LockFile.model_validate(raw), findings
+    except ValidationError as exc:
+        anchor = Anchor(load.LOCK_FILE, 0, ())
+        schema = m.LockFile.model_json_schema(by_alias=True)
+        return None, findings + schema_findings(exc, raw, anchor, loaded.locator, schema)
+
+
+@dataclass
+class Analysis:
+    """A repository resolved: effective deployments, their versions, the lock."""
+
+    loaded: Loaded
+    deployments: list[EffectiveDeployment]
+    resolution: Resolution
+    lock: m.LockFile | None
+    lock_findings: list[Finding]
+
+    @property
+    def repo(self) -> Repository:
+        return self.loaded.repo
+
+
+def analyze(path: Path | load.Source, use_lock: bool = True) -> Analysis:
+    from mlops_plan.effective import effective_deployments
+    from mlops_plan.resolve import pins, resolve
+
+    loaded = load_repository(path)
+    lock, lock_findings = read_lock(loaded)
+    deployments = effective_deployments(loaded.repo)
+    resolution = resolve(loaded.repo, deployments, pins(lock) if use_lock else None)
+    return Analysis(loaded, deployments, resolution, lock, lock_findings)
+
+
+def rule_findings(analysis: Analysis) -> list[Finding]:
+    """The built-in rules and the CEL policies (built-in pack and the repository's own)."""
+    from mlops_plan import policies, rules
+    from mlops_plan.rules.base import Context
+
+    locator = analysis.loaded.locator
+    ctx = Context(
+        repo=analysis.repo,
+        locator=locator,
+        deployments=analysis.deployments,
+        resolution=analysis.resolution,
+    )
+    compiled, policy_findings = policies.compile_policies(analysis.repo, locator)
+    policy_findings += policies.check_policy_folders(analysis.repo, locator)
+    return [*rules.run(ctx), *policy_findings, *policies.evaluate(compiled, ctx)]
+
+
+PLAN_TIME_RULES = frozenset({"MP501", "MP502", "MP503", "MP504"})
+
+
+def finish(
+    findings: list[Finding],
+    analysis: Analysis,
+    *,
+    no_ignore: bool = False,
+    not_run: frozenset[str] | set[str] = frozenset(),
+) -> list[Finding]:
+    """Suppressions (before severities, so a rule switched off is not "unused"), then the
+    severity settings of mlops-plan.yaml, then a stable order."""
+    from mlops_plan.suppress import apply_suppressions
+
+    settings = analysis.repo.config.suppressions
+    findings = apply_suppressions(
+        findings,
+        analysis.loaded.locator.texts,
+        require_reason=settings.require_reason,
+        allow=settings.allow and not no_ignore,
+        not_run=not_run,
+    )
+    return apply_rule_settings(findings, analysis.repo)
+
+
+def apply_rule_settings(findings: list[Finding], repo: Repository) -> list[Finding]:
+    """Severity overrides and `off` from mlops-plan.yaml `rules:`, then a stable order."""
+    settings = repo.config.rules
+    out: list[Finding] = []
+    for finding in findings:
+        setting = settings.get(finding.rule)
+        if setting == "off":
+            continue
+        if setting is not None and setting != finding.severity:
+            finding = finding.model_copy(update={"severity": Severity(setting)})
+        out.append(finding)
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+def stale_lock_findings(analysis: Analysis) -> list[Finding]:
+    from mlops_plan.resolve import lock_changes, lock_entries
+
+    if analysis.lock is None and not analysis.lock_findings:
+        return [
+            Finding(
+                rule="MP307",
+                severity=Severity.ERROR,
+                file=load.LOCK_FILE,
+                line=None,
+                col=None,
+                message="no lockfile, and --locked needs one",
+                hint="run `mlops-plan lock` and commit mlops-plan.lock",
+            )
+        ]
+    if analysis.lock is None:
+        return []
+    changes = lock_changes(analysis.lock, lock_entries(analysis.resolution))
+    if not changes:
+        return []
+    shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+    return [
+        Finding(
+            rule="MP307",
+            severity=Severity.ERROR,
+            file=load.LOCK_FILE,
+            line=None,
+            col=None,
+            message=f"mlops-plan.lock is out of date ({len(changes)} changes): {shown}",
+            hint="run `mlops-plan lock` and commit mlops-plan.lock",
+        )
+    ]

@@ -1,0 +1,23 @@
+"""A suppression that suppresses nothing (a warning).
+
+Each rule ID in `# mlops-plan: ignore[...]` must silence a finding on the lines the
+comment covers; once the problem is fixed the comment is stale and would hide the next,
+unrelated finding there. Remove the comment, or the ID from it. Rules that did not run
+(plan-time rules in a `lint` without `--base`, MP307 without `--locked`) are never
+reported.
+
+Failing:
+
+    environments:
+      # mlops-plan: ignore[MP305] reason: rollback for INC-123
+      prod: {version: "~=1.2"}      # 1.2.x is released: nothing to suppress
+
+Passing:
+
+    environments:
+      prod: {version: "~=1.2"}
+"""
+
+ID = "MP005"
+NAME = "unused-suppression"
+SEVERITY = "warning"
