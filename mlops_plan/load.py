@@ -127,7 +127,8 @@ def decode(rel: str, data: bytes) -> str | Finding:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         return _finding(
             "MP001",
             rel,
@@ -160,6 +161,15 @@ class Source:
     def read_text(self, rel: str) -> str | Finding:
         """The file as text, or a finding saying why it cannot be read safely."""
         path = self.root / rel
+        if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
+            return _finding(
+                "MP003",
+                rel,
+                None,
+                None,
+                "symlink points outside the repository; refused",
+                "copy the file into the repository",
+            )
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -230,7 +240,7 @@ class _Loader(yaml.CSafeLoader):
                 continue
             key = self.construct_object(key_node, deep=deep)
             try:
-                seen = key in mapping
+                seen = (type(key), key) in explicit_keys
             except TypeError:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
@@ -238,10 +248,10 @@ class _Loader(yaml.CSafeLoader):
                     "found an unhashable key",
                     key_node.start_mark,
                 ) from None
-            if seen and key in explicit_keys:
+            if seen:
                 self.duplicates.append((key, key_node.start_mark))
                 continue
-            explicit_keys.add(key)
+            explicit_keys.add((type(key), key))
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
@@ -495,8 +505,8 @@ class Locator:
                 parser.version = (1, 1)
                 try:
                     docs = list(parser.load_all(text))
-                except Exception:  # position lookup is best effort; the fast parse succeeded
-                    docs = None
+                except Exception:  # ruamel refuses some YAML libyaml reads (a tab before a
+                    docs = _positions_from_libyaml(text)  # comment): use libyaml's marks
             self._docs[file] = docs
         return self._docs[file]
 
@@ -535,7 +545,8 @@ class Locator:
         if line is None or col is None or text is None:
             return None
         source = text.split("\n")[line - 1][col - 1 :]
-        for stop in (" #", ",", "}", "]"):
+        source = re.split(r"\s#", source, maxsplit=1)[0]
+        for stop in (",", "}", "]"):
             cut = source.find(stop)
             if cut >= 0:
                 source = source[:cut]
@@ -550,3 +561,69 @@ def _first_position(node: Any) -> tuple[int | None, int | None]:
         line, col = lc.key(next(iter(node)))
         return line, col
     return lc.line, lc.col
+
+
+class _Marks:
+    """The part of ruamel's `.lc` interface the Locator uses, filled from libyaml marks."""
+
+    def __init__(self, line: int, col: int) -> None:
+        self.line = line
+        self.col = col
+        self.keys: dict[Any, tuple[int, int]] = {}
+        self.values: dict[Any, tuple[int, int]] = {}
+        self.items: list[tuple[int, int]] = []
+
+    def key(self, key: Any) -> tuple[int, int]:
+        return self.keys[key]
+
+    def value(self, key: Any) -> tuple[int, int]:
+        return self.values[key]
+
+    def item(self, index: int) -> tuple[int, int]:
+        return self.items[index]
+
+
+class _MarkedMap(dict[Any, Any]):
+    lc: _Marks
+
+
+class _MarkedList(list[Any]):
+    lc: _Marks
+
+
+def _positions_from_libyaml(text: str) -> list[Any] | None:
+    try:
+        loader = _Loader(text)
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+            return [_marked(node, loader) for node in nodes if node is not None]
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _marked(node: yaml.Node, loader: _Loader) -> Any:
+    mark = (node.start_mark.line, node.start_mark.column)
+    if isinstance(node, yaml.MappingNode):
+        mapping = _MarkedMap()
+        mapping.lc = _Marks(*mark)
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                mapping[key] = _marked(value_node, loader)
+            except TypeError:  # an unhashable key: not addressable by a path anyway
+                continue
+            mapping.lc.keys[key] = (key_node.start_mark.line, key_node.start_mark.column)
+            mapping.lc.values[key] = (value_node.start_mark.line, value_node.start_mark.column)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        items = _MarkedList()
+        items.lc = _Marks(*mark)
+        for child in node.value:
+            items.append(_marked(child, loader))
+            items.lc.items.append((child.start_mark.line, child.start_mark.column))
+        return items
+    return loader.construct_object(node, deep=True)

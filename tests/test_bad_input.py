@@ -322,12 +322,6 @@ def test_a_fifo_is_not_read(tmp_path: Path, write_repo: WriteRepo) -> None:
 # --- known bugs ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mlops-plan.yaml and mlops-plan.lock are read through a symlink that points out "
-    "of the repository (discover refuses such links, but these two files bypass discover), "
-    "and their content leaks into the findings",
-)
 @pytest.mark.parametrize("name", ["mlops-plan.yaml", "mlops-plan.lock"])
 def test_config_files_symlinked_out_of_the_repository_are_refused(
     tmp_path: Path, write_repo: WriteRepo, run_cli: RunCli, name: str
@@ -345,12 +339,6 @@ def test_config_files_symlinked_out_of_the_repository_are_refused(
     assert code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libyaml accepts a tab before a comment, ruamel (the Locator) does not: every "
-    "finding of the file loses its line and column, and the float hint says to quote "
-    '"1.1" instead of "1.10"',
-)
 def test_a_tab_before_a_comment_keeps_positions(
     tmp_path: Path, write_repo: WriteRepo, run_cli: RunCli
 ) -> None:

@@ -247,11 +247,11 @@ DEPRECATED_REPO = {
           versions:
             - version: "1.1.0"
               status: deprecated
-              artifact: {uri: s3://ml/embedder/1.1.0}
+              artifact: {uri: s3://ml/embedder/1.1.0, digest: DIGEST}
             - version: "1.2.0"
-              artifact: {uri: s3://ml/embedder/1.2.0}
+              artifact: {uri: s3://ml/embedder/1.2.0, digest: DIGEST}
         """
-    ),
+    ).replace("DIGEST", "sha256:" + "ab" * 32),
     "stack.yaml": textwrap.dedent(
         """\
         apiVersion: mlops-plan/v1
