@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from mlops_plan import __version__
 from mlops_plan.analysis import Analysis
 from mlops_plan.errors import MlopsPlanError
-from mlops_plan.plan import FORMAT_VERSION, Plan, ResourceChange, config_digest
+from mlops_plan.plan import FORMAT_VERSION, Plan, ResourceChange, config_digest, plan_id_of
 from mlops_plan.state import (
     Backend,
     HistoryChange,
@@ -60,11 +60,20 @@ class ApplyReport(BaseModel):
         return f"Apply complete! Resources: {adds} added, {changes} changed, {destroys} destroyed."
 
 
-def read_plan(path: Path) -> Plan:
+class SavedPlan(BaseModel):
+    """A plan read from a file, with the document as written (for its plan_id)."""
+
+    plan: Plan
+    document: dict[str, Any]
+
+
+def read_plan(path: Path) -> SavedPlan:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ApplyRefused(f"cannot read plan file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ApplyRefused(f"{path} is not a saved plan (not UTF-8 text)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -72,7 +81,8 @@ def read_plan(path: Path) -> Plan:
             f"{path} is not a saved plan (not JSON: line {exc.lineno})",
             "save one with `mlops-plan plan --out FILE`",
         ) from None
-    if not isinstance(data, dict) or data.get("tool", {}).get("name") != "mlops-plan":
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if not isinstance(tool, dict) or tool.get("name") != "mlops-plan":
         raise ApplyRefused(f"{path} is not an mlops-plan saved plan")
     version = str(data.get("format_version", ""))
     if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
@@ -82,16 +92,22 @@ def read_plan(path: Path) -> Plan:
             "make the plan again with this version of mlops-plan",
         )
     try:
-        return Plan.model_validate(data)
+        return SavedPlan(plan=Plan.model_validate(data), document=data)
     except ValidationError as exc:
         raise ApplyRefused(
             f"{path} is not a valid saved plan ({exc.error_count()} errors)"
         ) from None
 
 
-def verify(plan: Plan, state: State | None, head: Analysis) -> None:
-    """Refuse a plan that is not exactly what can be applied now; checks in DESIGN §6 order."""
-    recomputed = plan.with_id().plan_id
+def verify(
+    plan: Plan, state: State | None, head: Analysis, document: dict[str, Any] | None = None
+) -> None:
+    """Refuse a plan that is not exactly what can be applied now; checks in DESIGN §6 order.
+
+    The plan_id is checked over the document as saved, so fields a newer minor format
+    version adds are covered too (and do not look like tampering).
+    """
+    recomputed = plan_id_of(document) if document is not None else plan.with_id().plan_id
     if recomputed != plan.plan_id:
         raise ApplyRefused(
             "Saved plan does not match its plan_id: it was changed after it was made",
@@ -132,19 +148,41 @@ def needs_approval(plan: Plan) -> list[ResourceChange]:
     ]
 
 
-def ordered(plan: Plan, head: Analysis) -> list[ResourceChange]:
-    """Dependencies first (dependsOn between deployments), deletes last in reverse."""
+def dependencies(head: Analysis) -> dict[str, list[str]]:
+    """Per effective deployment, the deployments it depends on (dependsOn, resolved)."""
+    out: dict[str, list[str]] = {}
+    resolution = head.resolution
+    for address, item in resolution.resolved.items():
+        if item.version is None:
+            continue
+        needs = {
+            other.address
+            for dep in item.version.depends_on
+            for other in resolution.deployments_of(item.deployment.environment, dep.model)
+        }
+        if needs:
+            out[address] = sorted(needs)
+    return out
+
+
+def ordered(
+    plan: Plan, head: Analysis, applied: dict[str, list[str]] | None = None
+) -> list[ResourceChange]:
+    """Dependencies first (dependsOn between deployments), deletes last in reverse.
+
+    Deleted deployments are gone from the configuration: their dependencies come from
+    the state (`applied`), recorded when they were applied.
+    """
     import networkx as nx
 
-    from mlops_plan.graph import build
-
-    graph = build(head.repo, head.deployments, head.resolution)
     deps = nx.DiGraph()
     for change in plan.resource_changes:
         deps.add_node(change.address)
-    for a, b, data in graph.edges(data=True):
-        if data.get("relation") == "depends-on" and a in deps and b in deps:
-            deps.add_edge(b, a)  # b must be in place before a
+    edges = {**(applied or {}), **dependencies(head)}
+    for a, needs in edges.items():
+        for b in needs:
+            if a in deps and b in deps:
+                deps.add_edge(b, a)  # b must be in place before a
     rank = {n: i for i, n in enumerate(nx.lexicographical_topological_sort(deps))}
     by_address = {c.address: c for c in plan.resource_changes}
     forward = [c for c in plan.resource_changes if c.actions != ["delete"]]
@@ -162,22 +200,34 @@ def execute(
     commit: str | None,
     log: Callable[[str], None],
 ) -> ApplyReport:
-    """Run each change through its environment's provider; state after each success."""
+    """Run each change through its environment's provider; state after each success.
+
+    The audit record is written before the first change and updated with each one, so a
+    killed apply still says who applied what, when, from which commit and plan.
+    """
     from mlops_plan.providers import provider_for
 
     state = backend.read()
     if state is None:
         state = backend.write(State.new(), None)
     who = current_user()
-    changes = ordered(plan, head)
-    results: list[HistoryChange] = []
-    stopped = False
-    for change in changes:
-        if stopped:
-            results.append(
-                HistoryChange(address=change.address, actions=change.actions, outcome="not-started")
-            )
-            continue
+    changes = ordered(plan, head, state.depends_on)
+    needs = dependencies(head)
+    results = [
+        HistoryChange(address=c.address, actions=c.actions, outcome="not-started") for c in changes
+    ]
+    entry = HistoryEntry(
+        serial=state.serial + 1,
+        who=who,
+        when=utc_now(),
+        commit=commit,
+        plan_id=plan.plan_id,
+        changes=list(results),
+    )
+    state = backend.write(
+        state.model_copy(update={"history": [*state.history, entry]}), state.serial
+    )
+    for index, change in enumerate(changes):
         pending = PendingOperation(
             address=change.address,
             actions=change.actions,
@@ -188,50 +238,48 @@ def execute(
         state = backend.write(
             state.model_copy(update={"pending": [*state.pending, pending]}), state.serial
         )
-        context = _context(head, change, plan.plan_id, log)
         provider = provider_for(head.repo.config, change.environment)
         log(f"{change.address}: {'/'.join(change.actions)} via {provider.name}...")
-        result = provider.apply(change, context)
+        result = provider.apply(change, _context(head, change, plan.plan_id, log))
         resources = dict(state.resources)
-        remaining = [p for p in state.pending if p != pending]
+        depends_on = dict(state.depends_on)
         if result.ok:
+            # this change also settles notes an earlier, interrupted apply left for it
+            remaining = [p for p in state.pending if p.address != change.address]
             if change.after is None:
                 resources.pop(change.address, None)
+                depends_on.pop(change.address, None)
             else:
                 resources[change.address] = change.after
+                if change.address in needs:
+                    depends_on[change.address] = needs[change.address]
+                else:
+                    depends_on.pop(change.address, None)
             log(f"{change.address}: {result.message}")
         else:
-            stopped = True
+            remaining = [p for p in state.pending if p != pending]
             log(f"{change.address}: failed: {result.message}")
+        results[index] = HistoryChange(
+            address=change.address,
+            actions=change.actions,
+            outcome="applied" if result.ok else "failed",
+            message=result.message,
+            output=result.output or None,
+        )
+        entry = entry.model_copy(update={"changes": list(results)})
         state = backend.write(
             state.model_copy(
                 update={
-                    "resources": resources if result.ok else state.resources,
+                    "resources": resources,
+                    "depends_on": depends_on,
                     "pending": remaining,
+                    "history": [*state.history[:-1], entry],
                 }
             ),
             state.serial,
         )
-        results.append(
-            HistoryChange(
-                address=change.address,
-                actions=change.actions,
-                outcome="applied" if result.ok else "failed",
-                message=result.message,
-                output=result.output or None,
-            )
-        )
-    entry = HistoryEntry(
-        serial=state.serial + 1,
-        who=who,
-        when=utc_now(),
-        commit=commit,
-        plan_id=plan.plan_id,
-        changes=results,
-    )
-    state = backend.write(
-        state.model_copy(update={"history": [*state.history, entry]}), state.serial
-    )
+        if not result.ok:
+            break
     return ApplyReport(changes=results, serial=state.serial)
 
 

@@ -211,7 +211,9 @@ def build_plan(
         pending_operations=pending,
         summary=planning.summarize(changes),
         resource_changes=changes,
-        registry_changes=planning.registry_changes(base_analysis, head),
+        registry_changes=(
+            planning.registry_changes(base_analysis, head) if base_analysis is not None else []
+        ),
         findings=findings,
         errored=any(f.severity == Severity.ERROR for f in findings),
     )
@@ -253,8 +255,10 @@ def apply(
 
     head = analyze(path)
     backend = state_backend(head.repo)
+    document: dict[str, Any] | None = None
     if planfile is not None:
-        saved = applying.read_plan(planfile)
+        read = applying.read_plan(planfile)
+        saved, document = read.plan, read.document
     else:
         saved = build_plan(head, None, now)
         echo(plan_text.render(saved))
@@ -270,6 +274,7 @@ def apply(
                 "answer yes at the prompt, or pass --auto-approve (never without review)",
             )
     if not saved.resource_changes:
+        applying.verify(saved, backend.read(), head, document)
         echo("No changes. Your deployments match the configuration.")
         return None
     revision = vcs.revision(head.repo.root)
@@ -279,7 +284,7 @@ def apply(
         for environment in environments:
             info = backend.lock(environment, "apply", revision.commit, lock_timeout)
             held.append((environment, info.id))
-        applying.verify(saved, backend.read(), head)
+        applying.verify(saved, backend.read(), head, document)
         risky = applying.needs_approval(saved)
         if risky and not allow_protected:
             listing = "\n".join(

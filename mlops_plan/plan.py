@@ -83,10 +83,7 @@ class Plan(BaseModel):
         return data
 
     def with_id(self) -> Plan:
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return self.model_copy(
-            update={"plan_id": "sha256:" + hashlib.sha256(text.encode()).hexdigest()}
-        )
+        return self.model_copy(update={"plan_id": plan_id_of(self.canonical())})
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
@@ -94,6 +91,13 @@ class Plan(BaseModel):
     @property
     def has_changes(self) -> bool:
         return bool(self.resource_changes)
+
+
+def plan_id_of(document: dict[str, Any]) -> str:
+    """The sha256 of the canonical JSON (sorted keys) of a plan document without plan_id."""
+    data = {k: v for k, v in document.items() if k != "plan_id"}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def env_value(name: str, value: m.SecretEnv | str) -> Any:

@@ -211,6 +211,9 @@ def render(plan: Plan, color: bool = False) -> str:
 def _base_label(plan: Plan) -> str:
     base = plan.base
     if base is None:
+        serial = (plan.prior_state or {}).get("serial") or 0
+        if serial:
+            return f"the recorded state (serial {serial})"
         return "an empty state (nothing applied yet)"
     if base.get("kind") == "git":
         commit = str(base.get("commit") or "")[:12]

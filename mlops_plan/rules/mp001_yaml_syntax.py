@@ -8,13 +8,23 @@ that reads the repository.
 
 Failing:
 
-    metadata:
-        name: fraud-detector      # a tab: YAML indents with spaces
+    # file: environments/dev.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: dev}
+    spec:
+      targets: [cpu-x86, l4-24g       # the closing bracket is missing
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
 
 Passing:
 
-    metadata:
-      name: fraud-detector
+    # file: environments/dev.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: dev}
+    spec:
+      targets: [cpu-x86, l4-24g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
 """
 
 ID = "MP001"

@@ -8,15 +8,33 @@ comment that does not read as `ignore[ID, ...] reason: ...`.
 
 Failing:
 
-    environments:
-      # mlops-plan: ignore[MP305]
-      prod: {version: "1.1.0"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        # mlops-plan: ignore[MP305]
+        prod: {version: "1.1.0"}    # 1.1.0 is deprecated
 
 Passing:
 
-    environments:
-      # mlops-plan: ignore[MP305] reason: rollback for INC-123
-      prod: {version: "1.1.0"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        # mlops-plan: ignore[MP305] reason: rollback for INC-123
+        prod: {version: "1.1.0"}
 """
 
 ID = "MP004"

@@ -8,14 +8,32 @@ reported.
 
 Failing:
 
-    environments:
-      # mlops-plan: ignore[MP305] reason: rollback for INC-123
-      prod: {version: "~=1.2"}      # 1.2.x is released: nothing to suppress
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        # mlops-plan: ignore[MP305] reason: rollback for INC-123
+        prod: {version: "~=1.2"}    # 1.2.0 is released: nothing to suppress
 
 Passing:
 
-    environments:
-      prod: {version: "~=1.2"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "~=1.2"}
 """
 
 ID = "MP005"

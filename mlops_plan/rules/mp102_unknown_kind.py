@@ -7,13 +7,36 @@ would otherwise be ignored without anyone noticing.
 
 Failing:
 
+    # file: models/sentiment-classifier.yaml
     apiVersion: mlops-plan/v1
     kind: Modle                   # did you mean "Model"?
+    metadata: {name: sentiment-classifier}
+    spec:
+      framework: onnx
+      versions:
+        - version: "3.1.0"
+          artifact:
+            uri: s3://ml-artifacts/sentiment-classifier/3.1.0/model.onnx
+            digest: sha256:9e243861ff199d93c7a856ab91473fca0c8eff9caef3aebd82601c383251f330
 
 Passing:
 
+    # file: models/sentiment-classifier.yaml
     apiVersion: mlops-plan/v1
     kind: Model
+    metadata: {name: sentiment-classifier}
+    spec:
+      framework: onnx
+      versions:
+        - version: "3.1.0"
+          artifact:
+            uri: s3://ml-artifacts/sentiment-classifier/3.1.0/model.onnx
+            digest: sha256:9e243861ff199d93c7a856ab91473fca0c8eff9caef3aebd82601c383251f330
+
+    # file: deploy/kustomization.yaml
+    apiVersion: kustomize.config.k8s.io/v1beta1   # not mlops-plan's: skipped
+    kind: Kustomization
+    resources: [inference-service.yaml]
 """
 
 ID = "MP102"

@@ -7,15 +7,33 @@ the pinned release of each runtime); a model version's `dependsOn`; a policy's
 
 Failing:
 
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
     kind: Deployment
+    metadata: {name: fraud-detector}
     spec:
       model: fraud-detecter       # did you mean "fraud-detector"?
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4}
 
 Passing:
 
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
     kind: Deployment
+    metadata: {name: fraud-detector}
     spec:
       model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4}
 """
 
 from __future__ import annotations

@@ -6,17 +6,35 @@ The finding names the cycle, at the reference that closes it from its first memb
 
 Failing:
 
-    # environments/dev.yaml
-    spec: {promotesFrom: [prod]}
-    # environments/prod.yaml
-    spec: {promotesFrom: [dev]}
+    # file: environments/dev.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: dev}
+    spec:
+      promotesFrom: [prod]        # and prod promotesFrom [dev]: a circle
+      targets: [cpu-x86, l4-24g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
 
 Passing:
 
-    # environments/prod.yaml
-    spec: {promotesFrom: [staging]}
-    # environments/staging.yaml
-    spec: {promotesFrom: [dev]}
+    # file: environments/staging.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: staging}
+    spec:
+      promotesFrom: [dev]         # dev -> staging -> prod: a chain
+      targets: [cpu-x86, l4-24g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
+
+    # file: environments/prod.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: prod}
+    spec:
+      promotesFrom: [staging]
+      protected: true
+      targets: [cpu-x86, a100-80g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
 """
 
 from __future__ import annotations

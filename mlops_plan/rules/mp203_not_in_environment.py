@@ -7,21 +7,33 @@ placed either.
 
 Failing:
 
-    # environments/dev.yaml
-    spec: {targets: [cpu-x86], runtimes: {torchserve: "0.11.0"}}
-    # deployments/fraud.yaml
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
     spec:
-      runtime: triton             # dev pins no triton release
-      target: a100-80g            # dev has no a100-80g
-      environments: {dev: {version: "2.4.1"}}
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g            # dev has [cpu-x86, l4-24g]: no a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0"}
+        prod: {version: "~=2.4.0", replicas: 4}
 
 Passing:
 
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
     spec:
+      model: fraud-detector
       runtime: triton
       target: a100-80g
+      replicas: 2
       environments:
-        dev: {version: "2.4.1", runtime: torchserve, target: cpu-x86}
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4}
 """
 
 from __future__ import annotations

@@ -9,15 +9,42 @@ or release a compatible version. A canary version that does not exist lands here
 
 Failing:
 
-    # fraud-detector has 2.4.0 (needs pytorch<2.4) and 2.4.2 (yanked); prod pins triton
-    # 24.07, which provides pytorch 2.4.0
-    environments:
-      prod: {version: "~=2.4.0"}
+    # file: environments/prod.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: prod}
+    spec:
+      promotesFrom: [dev]
+      protected: true
+      targets: [cpu-x86, a100-80g]
+      # triton 24.07 provides pytorch 2.4.0; fraud-detector's prod specifier "~=2.4.0"
+      # admits 2.4.0 and 2.4.1 (both need pytorch <2.4) and 2.4.2 (yanked)
+      runtimes: {triton: "24.07", torchserve: "0.11.0"}
 
 Passing:
 
-    environments:
-      prod: {version: "~=2.4.0", runtime: torchserve}   # torchserve 0.11.0: pytorch 2.3.0
+    # file: environments/prod.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: prod}
+    spec:
+      promotesFrom: [dev]
+      protected: true
+      targets: [cpu-x86, a100-80g]
+      runtimes: {triton: "24.07", torchserve: "0.11.0"}
+
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4, runtime: torchserve}  # pytorch 2.3.0
 """
 
 from __future__ import annotations

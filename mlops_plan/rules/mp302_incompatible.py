@@ -8,15 +8,34 @@ versions, never as text) and what the runtime release needs from the target.
 
 Failing:
 
-    # fraud-detector 2.4.0 requires {pytorch: ">=2.1,<2.4"}; prod pins triton 24.07,
-    # which provides pytorch 2.4.0
-    environments:
-      prod: {version: "2.4.0"}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        # fraud-detector 2.5.0 requires python ">=3.10"; torchserve 0.11.0 provides 3.9
+        prod: {version: "2.5.0", replicas: 4, runtime: torchserve}
 
 Passing:
 
-    environments:
-      prod: {version: "2.4.0", runtime: torchserve}   # torchserve 0.11.0: pytorch 2.3.0
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "2.5.0", replicas: 4}     # triton 24.05 provides python 3.10
 """
 
 from __future__ import annotations

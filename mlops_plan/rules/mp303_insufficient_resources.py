@@ -6,14 +6,34 @@ on a `cpu` target.
 
 Failing:
 
-    # image-tagger 1.6.0: resources {accelerator: gpu, gpuMemory: 40Gi}
-    environments:
-      prod: {version: "1.6.0", target: l4-24g}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        # fraud-detector 2.4.1: resources {accelerator: gpu, gpuMemory: 16Gi}
+        prod: {version: "2.4.1", replicas: 4, target: cpu-x86}
 
 Passing:
 
-    environments:
-      prod: {version: "1.6.0", target: a100-80g}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}     # 24Gi of GPU memory
+        prod: {version: "2.4.1", replicas: 4}         # 80Gi of GPU memory
 """
 
 from __future__ import annotations

@@ -6,14 +6,33 @@ move off it. Canary versions are checked too.
 
 Failing:
 
-    # sentiment-classifier 3.2.0 has status: yanked
-    environments:
-      prod: {version: "3.2.0"}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "2.4.2", replicas: 4}     # 2.4.2 has status: yanked
 
 Passing:
 
-    environments:
-      prod: {version: "==3.1.*"}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4}   # skips 2.4.2: resolves to 2.4.1
 """
 
 from __future__ import annotations

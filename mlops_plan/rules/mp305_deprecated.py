@@ -6,14 +6,31 @@ intended: `# mlops-plan: ignore[MP305] reason: rollback for INC-123`.
 
 Failing:
 
-    # text-embedder 1.1.0 has status: deprecated
-    environments:
-      prod: {version: "1.1.0"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "1.1.0"}    # 1.1.0 has status: deprecated
 
 Passing:
 
-    environments:
-      prod: {version: "~=1.2"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "~=1.2"}
 """
 
 from __future__ import annotations

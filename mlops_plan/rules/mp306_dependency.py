@@ -8,14 +8,30 @@ when no combination works, or when the dependency is not deployed there at all.
 
 Failing:
 
-    # search-ranker 1.1.0 dependsOn {model: text-embedder, version: "~=1.2"};
-    # prod has no text-embedder deployment
-    environments:
-      prod: {version: "1.1.0"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:               # fraud-detector 2.4.1 dependsOn text-embedder "~=1.1",
+        dev: {version: "~=1.2"}   # and prod runs fraud-detector but no text-embedder
 
 Passing:
 
-    # a Deployment of text-embedder with prod: {version: "~=1.2"}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "~=1.2"}
 """
 
 from __future__ import annotations

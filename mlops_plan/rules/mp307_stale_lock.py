@@ -9,11 +9,42 @@ nothing until `mlops-plan lock --upgrade` picks it up.
 
 Failing:
 
-    # deployments/fraud.yaml changes prod to {version: "~=2.5"}, the lock still pins 2.4.1
+    $ mlops-plan lock
+
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.5", target: l4-24g}   # the lock still pins 2.4.1
+        prod: {version: "~=2.4.0", replicas: 4}
+
+    $ mlops-plan lint --locked
 
 Passing:
 
-    # the same change, committed together with the output of `mlops-plan lock`
+    $ mlops-plan lock
+
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.5", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 4}
+
+    $ mlops-plan lock
+    $ mlops-plan lint --locked
 """
 
 ID = "MP307"

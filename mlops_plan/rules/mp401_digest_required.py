@@ -3,21 +3,45 @@
 A digest pins the bytes a version name stands for: without one, whoever can write to the
 bucket can change what runs. Every version should carry `artifact.digest:
 sha256:<64 hex>`; a version that a protected environment deploys (as main or canary
-version) must.
+version) must. Elsewhere the finding is a warning.
 
 Failing:
 
-    versions:
-      - version: "2.4.1"
-        artifact: {uri: s3://ml-artifacts/fraud/2.4.1/model.pt}
+    # file: models/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Model
+    metadata: {name: text-embedder}
+    spec:
+      framework: onnx
+      versions:
+        - version: "1.1.0"
+          status: deprecated
+          artifact:
+            uri: s3://ml-artifacts/text-embedder/1.1.0/model.onnx
+            digest: sha256:ced7b39ae2df48fa648006246b5ae5d22622a68539e951251448f14517631bd5
+        - version: "1.2.0"        # runs in prod, which is protected
+          artifact: {uri: s3://ml-artifacts/text-embedder/1.2.0/model.onnx}
+          requires: {onnxruntime: ">=1.17"}
 
 Passing:
 
-    versions:
-      - version: "2.4.1"
-        artifact:
-          uri: s3://ml-artifacts/fraud/2.4.1/model.pt
-          digest: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    # file: models/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Model
+    metadata: {name: text-embedder}
+    spec:
+      framework: onnx
+      versions:
+        - version: "1.1.0"
+          status: deprecated
+          artifact:
+            uri: s3://ml-artifacts/text-embedder/1.1.0/model.onnx
+            digest: sha256:ced7b39ae2df48fa648006246b5ae5d22622a68539e951251448f14517631bd5
+        - version: "1.2.0"
+          artifact:
+            uri: s3://ml-artifacts/text-embedder/1.2.0/model.onnx
+            digest: sha256:cbf9a97e61195b25b669a03b59f8917ce29beac4dbe58e32574dffa3c4a82fd8
+          requires: {onnxruntime: ">=1.17"}
 """
 
 from __future__ import annotations

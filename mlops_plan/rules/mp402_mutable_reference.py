@@ -8,15 +8,33 @@ without any change in the repository.
 
 Failing:
 
-    versions:
-      - version: "24.05"
-        image: nvcr.io/nvidia/tritonserver:latest
+    # file: runtimes/torchserve.yaml
+    apiVersion: mlops-plan/v1
+    kind: Runtime
+    metadata: {name: torchserve}
+    spec:
+      supportedFormats: [pytorch]
+      versions:
+        - version: "0.11.0"
+          image: pytorch/torchserve:latest       # whatever was pushed last
+          provides: {pytorch: "2.3.0", python: "3.9"}
+          accelerators: [gpu, cpu]
+          arch: [x86_64]
 
 Passing:
 
-    versions:
-      - version: "24.05"
-        image: nvcr.io/nvidia/tritonserver:24.05-py3
+    # file: runtimes/torchserve.yaml
+    apiVersion: mlops-plan/v1
+    kind: Runtime
+    metadata: {name: torchserve}
+    spec:
+      supportedFormats: [pytorch]
+      versions:
+        - version: "0.11.0"
+          image: pytorch/torchserve:0.11.0-gpu   # or pytorch/torchserve@sha256:…
+          provides: {pytorch: "2.3.0", python: "3.9"}
+          accelerators: [gpu, cpu]
+          arch: [x86_64]
 """
 
 from __future__ import annotations

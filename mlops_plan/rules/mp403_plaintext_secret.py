@@ -9,13 +9,37 @@ printed, in any output format.
 
 Failing:
 
-    env:
-      FEATURE_STORE_TOKEN: glpat-Xb3kd92Lsm4Qwe8Rtz1P
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      env:
+        MODEL_NAME: text-embedder
+        FEATURE_STORE_TOKEN: glpat-Xb3kd92Lsm4Qwe8Rtz1P     # a GitLab token
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "~=1.2"}
 
 Passing:
 
-    env:
-      FEATURE_STORE_TOKEN: {secretRef: {name: feature-store, key: token}}
+    # file: deployments/text-embedder.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: text-embedder}
+    spec:
+      model: text-embedder
+      runtime: triton
+      target: cpu-x86
+      env:
+        MODEL_NAME: text-embedder
+        FEATURE_STORE_TOKEN: {secretRef: {name: feature-store, key: token}}
+      environments:
+        dev: {version: "~=1.2"}
+        prod: {version: "~=1.2"}
 """
 
 from __future__ import annotations

@@ -8,13 +8,39 @@ Versions compare as PEP 440 versions: a canary "2.5" equals a main "2.5.0".
 
 Failing:
 
-    environments:
-      prod: {version: "2.4.1", canary: {version: "2.4.1", weight: 10}}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod:
+          version: "2.4.1"
+          replicas: 4
+          canary: {version: "2.4.1", weight: 10}    # the main version: changes nothing
 
 Passing:
 
-    environments:
-      prod: {version: "2.4.1", canary: {version: "2.5.0", weight: 10}}
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod:
+          version: "2.4.1"
+          replicas: 4
+          canary: {version: "2.5.0", weight: 10}
 """
 
 ID = "MP404"

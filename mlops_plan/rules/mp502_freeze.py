@@ -8,13 +8,61 @@ goes through with a suppression that names the reason:
 
 Failing:
 
-    # environments/prod.yaml
-    freezes: [{start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00Z", reason: holidays}]
-    # and, planned on 2026-12-22, a version change in prod
+    # file: environments/prod.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: prod}
+    spec:
+      promotesFrom: [dev]
+      protected: true
+      targets: [cpu-x86, a100-80g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
+      freezes:
+        - {start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00Z", reason: holiday freeze}
+
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 6}   # was 4
+
+    $ mlops-plan plan --base main --now 2026-12-22T10:00:00Z
 
 Passing:
 
-    # the same change planned on 2027-01-05
+    # file: environments/prod.yaml
+    apiVersion: mlops-plan/v1
+    kind: Environment
+    metadata: {name: prod}
+    spec:
+      promotesFrom: [dev]
+      protected: true
+      targets: [cpu-x86, a100-80g]
+      runtimes: {triton: "24.05", torchserve: "0.11.0"}
+      freezes:
+        - {start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00Z", reason: holiday freeze}
+
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "~=2.4.0", replicas: 6}
+
+    $ mlops-plan plan --base main --now 2027-01-05T10:00:00Z
 """
 
 ID = "MP502"

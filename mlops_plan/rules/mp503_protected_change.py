@@ -6,11 +6,37 @@ destroys (including replacements) and downgrades: `apply` asks at its prompt or 
 
 Failing:
 
-    # prod is protected; this change moves prod from 2.5.0 back to 2.4.1
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}
+        prod: {version: "2.4.0", replicas: 4}     # prod (protected) runs 2.4.1
+
+    $ mlops-plan plan --base main
 
 Passing:
 
-    # the same rollback in dev, which is not protected
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "2.4.0", target: l4-24g}   # dev is not protected
+        prod: {version: "~=2.4.0", replicas: 4}
+
+    $ mlops-plan plan --base main
 """
 
 ID = "MP503"

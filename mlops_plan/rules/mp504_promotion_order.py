@@ -10,11 +10,37 @@ rollbacks must stay quick.
 
 Failing:
 
-    # prod promotesFrom [staging]; staging runs 2.4.1; this change sets prod to 2.5.0
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "~=2.4.0", target: l4-24g}   # runs 2.4.1
+        prod: {version: "2.5.0", replicas: 4}       # prod promotesFrom [dev]
+
+    $ mlops-plan plan --base main
 
 Passing:
 
-    # this change sets staging to 2.5.0 (or already did) and prod to 2.5.0
+    # file: deployments/fraud-detector.yaml
+    apiVersion: mlops-plan/v1
+    kind: Deployment
+    metadata: {name: fraud-detector}
+    spec:
+      model: fraud-detector
+      runtime: triton
+      target: a100-80g
+      replicas: 2
+      environments:
+        dev: {version: "2.5.0", target: l4-24g}
+        prod: {version: "2.5.0", replicas: 4}       # in the same change: dev runs it
+
+    $ mlops-plan plan --base main
 """
 
 ID = "MP504"

@@ -47,8 +47,7 @@ def backend_for(config: Any, root: Path) -> Backend:
     if config.backend == "local":
         return LocalBackend(root, config.path)
     if config.backend == "postgres":
-        raise StateError(
-            "the postgres backend is not available yet",
-            "use `state: {backend: local}` in mlops-plan.yaml",
-        )
+        from mlops_plan.state.postgres import from_config  # psycopg only when used
+
+        return from_config(config)
     raise StateError(f'unknown state backend "{config.backend}"', "use local or postgres")

@@ -59,6 +59,10 @@ class State(_Record):
     resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     pending: list[PendingOperation] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
+    depends_on: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per address, the addresses it depends on when applied (delete order).",
+    )
 
     @classmethod
     def new(cls) -> State:
