@@ -5,7 +5,6 @@ applies, the exec provider's failures and order, the audit history, KServe manif
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pty
@@ -22,7 +21,6 @@ import pytest
 import yaml
 from conftest import CliResult, RunCli
 
-from mlops_plan import __version__
 from mlops_plan.state import State, current_host, current_user
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
