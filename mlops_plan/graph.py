@@ -65,8 +65,8 @@ def build(repo: Repository, deployments: list[EffectiveDeployment], resolution: 
     graph = nx.DiGraph()
 
     def node(ident: str, kind: str, **attrs: Any) -> str:
-        if ident not in graph:
-            graph.add_node(ident, kind=kind, **attrs)
+        # a node may be reached by an edge before its own declaration: attributes merge
+        graph.add_node(ident, kind=kind, **attrs)
         return ident
 
     for name, model in sorted(repo.models.items()):
@@ -158,8 +158,11 @@ def build(repo: Repository, deployments: list[EffectiveDeployment], resolution: 
         if item is not None and item.version is not None:
             for dep in item.version.depends_on:
                 for other in resolution.deployments_of(eff.environment, dep.model):
+                    dep_target = node(
+                        other.address, "deployment", environment=other.deployment.environment
+                    )
                     graph.add_edge(
-                        dep_node, other.address, relation="depends-on", specifier=dep.version
+                        dep_node, dep_target, relation="depends-on", specifier=dep.version
                     )
     return graph
 
@@ -186,8 +189,16 @@ def focus(graph: Any, ident: str) -> Any:
 
 
 def dependents(graph: Any, ident: str, kind: str | None = None) -> list[str]:
-    """What depends on `ident` (its ancestors), optionally only nodes of one kind."""
-    found = nx.ancestors(graph, ident)
+    """What depends on `ident` (its ancestors), optionally only nodes of one kind.
+
+    An environment merely pinning a runtime release or offering a target does not make
+    its deployments depend on them: only placement edges count.
+    """
+    narrow = nx.subgraph_view(
+        graph,
+        filter_edge=lambda a, b: graph.edges[a, b].get("relation") not in CONTEXT_RELATIONS,
+    )
+    found = nx.ancestors(narrow, ident)
     return sorted(n for n in found if kind is None or graph.nodes[n].get("kind") == kind)
 
 

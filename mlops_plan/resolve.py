@@ -487,7 +487,8 @@ def _resolve_jointly(
         for a in members:
             item = resolution.resolved[a]
             _choose(item, candidates[a], pins)
-            item.conflict = conflict
+            if candidates[a]:  # one without any candidate is unresolvable on its own (MP301)
+                item.conflict = conflict
         return
     except ResolutionTooDeep:  # pragma: no cover - needs thousands of interlocked versions
         for a in members:

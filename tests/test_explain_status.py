@@ -249,12 +249,6 @@ def test_explain_a_model_version_nobody_runs(repo: Path, run_cli: RunCli) -> Non
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: deployment.prod.fraud-detector and deployment.prod.text-embedder are "
-    "reached by a depends-on edge before their own node is added, so they have no kind "
-    "and `explain` counts 3 users of triton 24.05 instead of 5",
-)
 def test_explain_a_runtime_release_counts_dependencies_too(repo: Path, run_cli: RunCli) -> None:
     out = run_cli(["explain", "runtime.triton@24.05", "-C", str(repo)]).out
     assert (
@@ -263,11 +257,6 @@ def test_explain_a_runtime_release_counts_dependencies_too(repo: Path, run_cli: 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: explain follows the environment's pins edges backwards: every deployment "
-    "of prod is listed as using torchserve 0.11.0, which prod pins and none of them runs on",
-)
 def test_explain_a_pinned_but_unused_release(repo: Path, run_cli: RunCli) -> None:
     files = {**FILES, "models.yaml": re.sub(r"\n *dependsOn: .*", "", MODELS)}
     files["platform.yaml"] = PLATFORM.replace(

@@ -270,12 +270,6 @@ def test_impact_of_a_runtime_release(repo: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: dependents() walks the environment's context edges backwards (deployment "
-    "-in-environment-> environment -pins-> release, -offers-> target), so every deployment "
-    "of an environment counts as using each release it pins and each target it offers",
-)
 def test_impact_ignores_releases_and_targets_an_environment_merely_offers(repo: Path) -> None:
     graph = built(repo)
     # prod pins torchserve 0.11.0 and offers a100-80g; no deployment runs on either
@@ -323,13 +317,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: graph.build creates a node bare (no kind or other attributes) when an edge "
-    "reaches it before its own declaration is processed: a dependsOn target deployment or "
-    "model that sorts after its dependent, an environment named in promotesFrom of one that "
-    "sorts before it",
-)
 def test_node_attributes_do_not_depend_on_the_order_of_names(
     tmp_path: Path, write_repo: WriteRepo
 ) -> None:
@@ -343,11 +330,6 @@ def test_node_attributes_do_not_depend_on_the_order_of_names(
     assert graph.nodes["environment.staging"] == {"kind": "environment", "protected": False}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the impact query misses deployment.prod.text-embedder, whose node has no "
-    "kind (see test_node_attributes_do_not_depend_on_the_order_of_names)",
-)
 def test_impact_counts_a_dependency_that_sorts_after_its_dependent(
     tmp_path: Path, write_repo: WriteRepo
 ) -> None:

@@ -597,12 +597,6 @@ def test_joint_impossible_is_mp306_with_the_resolvers_explanation(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a deployment whose own specifier admits no version gets no MP301 when "
-    "another deployment dependsOn it (joint resolution sets `conflict`, and MP301 skips "
-    "every item with a conflict)",
-)
 def test_an_unsatisfiable_dependency_still_gets_mp301(
     tmp_path: Path, write_repo: WriteRepo, run_cli: RunCli
 ) -> None:
