@@ -58,8 +58,9 @@ def image_problem(image: str) -> str | None:
     last = image.rsplit("/", 1)[-1]
     if ":" not in last:
         return f'image "{image}" has no tag (it means :latest)'
-    if last.rsplit(":", 1)[1].lower() == "latest":
-        return f'image "{image}" uses the :latest tag'
+    tag = last.rsplit(":", 1)[1].lower()
+    if tag == "latest" or tag.startswith("latest-"):
+        return f'image "{image}" uses a moving tag (:{tag})'
     return None
 
 
