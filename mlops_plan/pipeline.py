@@ -198,7 +198,8 @@ def build_plan(
     if locked:
         findings.extend(stale_lock_findings(head))
     findings = finish(findings, head, no_ignore=no_ignore, not_run=set() if locked else {"MP307"})
-    revision = vcs.revision(head.repo.root)
+    files = sorted({origin[0] for origin in head.repo.origins.values()})
+    revision = vcs.revision(head.repo.root, files)
     result = planning.Plan(
         source={
             "root": vcs.relative_root(head.repo.root),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,8 +25,13 @@ def _repo(root: Path) -> Any:
         return None
 
 
-def revision(root: Path) -> Revision:
-    """The commit checked out at `root` and whether the work tree differs from it."""
+def revision(root: Path, files: Iterable[str] | None = None) -> Revision:
+    """The commit checked out at `root` and whether the configuration differs from it.
+
+    With `files` (the declaration files, relative to `root`), only changes to those, to
+    mlops-plan.yaml and to the lockfile count: rendered manifests and state files that an
+    apply writes do not make the configuration dirty.
+    """
     repo = _repo(root)
     if repo is None:
         return Revision(None, False)
@@ -34,9 +40,17 @@ def revision(root: Path) -> Revision:
     except ValueError:  # no commit yet
         return Revision(None, True)
     prefix = _prefix(repo, root)
-    paths = [prefix] if prefix else []
-    dirty = repo.is_dirty(untracked_files=True, path=paths[0] if paths else None)
-    return Revision(commit, bool(dirty))
+    status = repo.git.status("--porcelain", "--untracked-files=all", "--", prefix or ".")
+    changed = {line[3:].strip('"') for line in status.splitlines() if len(line) > 3}
+    if files is None:
+        return Revision(commit, bool(changed))
+    cut = len(prefix) + 1 if prefix else 0
+    relevant = {*files, "mlops-plan.yaml", "mlops-plan.lock"}
+    for path in changed:
+        for part in path.split(" -> "):  # renames
+            if part[cut:] in relevant:
+                return Revision(commit, True)
+    return Revision(commit, False)
 
 
 def relative_root(root: Path) -> str:

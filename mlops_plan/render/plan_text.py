@@ -180,6 +180,8 @@ def render(plan: Plan, color: bool = False) -> str:
         )
     if plan.pending_operations:
         lines.append("")
+    if plan.source.get("dirty"):
+        lines += ["Note: the working tree has uncommitted changes; this plan includes them.", ""]
     for finding in plan.findings:
         lines.append(render_finding(finding, color))
     if plan.findings:

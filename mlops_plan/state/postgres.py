@@ -12,7 +12,8 @@ transaction-level advisory lock so two first users cannot race; versioned by
 
 - ``mlops_plan_state``: one row per workspace: lineage, serial, the state without its
   history as ``document`` (jsonb), when and by whom it was last written.
-- ``mlops_plan_history``: the audit trail, one row per apply (``seq`` = its index).
+- ``mlops_plan_history``: the audit trail, one row per apply (``seq`` = its index), with
+  a hash chained over the entries so far (a write rewrites only the rows that changed).
 - ``mlops_plan_locks``: one row per locked (workspace, environment) holding the LockInfo
   and the PostgreSQL backend pid of the session that holds the lock.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import re
@@ -82,6 +84,7 @@ MIGRATIONS: dict[int, list[str]] = {
             seq integer NOT NULL,
             serial bigint NOT NULL,
             entry jsonb NOT NULL,
+            chain text NOT NULL,
             recorded_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (workspace, seq)
         )""",
@@ -195,6 +198,17 @@ def _connect_hint(exc: BaseException) -> str:
         f"check host, port and database in state.dsn or {ENV_DSN}, and that the server "
         "accepts connections"
     )
+
+
+def _chains(history: list[dict[str, Any]]) -> list[str]:
+    """Per entry, a SHA-256 over it and every entry before it (canonical JSON)."""
+    chains: list[str] = []
+    previous = ""
+    for entry in history:
+        text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        previous = hashlib.sha256(f"{previous}\n{text}".encode()).hexdigest()
+        chains.append(previous)
+    return chains
 
 
 def _warn(text: str) -> None:
@@ -511,36 +525,51 @@ class PostgresBackend:
     def _sync_history(
         self, conn: psycopg.Connection[Any], history: list[dict[str, Any]], stored: int
     ) -> None:
-        """Append the entries past the `stored` ones; rewrite them all if they differ."""
-        if stored == len(history) == 0:
-            return
-        if 0 < stored <= len(history):
-            last = conn.execute(
-                "SELECT entry FROM mlops_plan_history WHERE workspace = %s AND seq = %s",
-                [self.workspace, stored - 1],
-            ).fetchone()
-            if last is not None and last[0] == history[stored - 1]:
-                self._append_history(conn, history, stored)
-                return
-        elif stored == 0:
-            self._append_history(conn, history, 0)
-            return
-        conn.execute("DELETE FROM mlops_plan_history WHERE workspace = %s", [self.workspace])
-        self._append_history(conn, history, 0)
+        """Make the history rows `history`, touching only what changed.
+
+        Each row carries a chain hash over its entry and every entry before it, so one
+        matching chain proves the whole prefix equal: the rows past the longest such prefix
+        among the last two stored are replaced (an apply appends its entry, then updates it
+        after each change), anything else rewrites them all.
+        """
+        chains = _chains(history)
+        rows = conn.execute(
+            "SELECT seq, chain FROM mlops_plan_history WHERE workspace = %s AND seq >= %s",
+            [self.workspace, stored - 2],
+        ).fetchall()
+        stored_chains = dict(rows)
+        keep = next(
+            (
+                n
+                for n in (stored, stored - 1)
+                if 0 < n <= len(chains) and stored_chains.get(n - 1) == chains[n - 1]
+            ),
+            0,
+        )
+        if keep < stored:
+            conn.execute(
+                "DELETE FROM mlops_plan_history WHERE workspace = %s AND seq >= %s",
+                [self.workspace, keep],
+            )
+        self._append_history(conn, history, keep, chains)
 
     def _append_history(
-        self, conn: psycopg.Connection[Any], history: list[dict[str, Any]], start: int
+        self,
+        conn: psycopg.Connection[Any],
+        history: list[dict[str, Any]],
+        start: int,
+        chains: list[str] | None = None,
     ) -> None:
+        chains = chains or _chains(history)
         rows = [
-            (self.workspace, seq, entry["serial"], Jsonb(entry))
-            for seq, entry in enumerate(history)
-            if seq >= start
+            (self.workspace, seq, history[seq]["serial"], Jsonb(history[seq]), chains[seq])
+            for seq in range(start, len(history))
         ]
         if rows:
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO mlops_plan_history (workspace, seq, serial, entry) "
-                    "VALUES (%s, %s, %s, %s)",
+                    "INSERT INTO mlops_plan_history (workspace, seq, serial, entry, chain) "
+                    "VALUES (%s, %s, %s, %s, %s)",
                     rows,
                 )
 
