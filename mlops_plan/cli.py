@@ -439,3 +439,24 @@ def state_force_unlock(
     info = pipeline.state_backend(pipeline.load_repository(path).repo).force_unlock(lock_id)
     holder = f"{info.who}@{info.host}"
     typer.echo(f"Lock {info.id} on environment {info.environment} (held by {holder}) is broken.")
+
+
+@state_app.command("migrate")
+def state_migrate(
+    source: Annotated[
+        str, typer.Option("--from", help="Where the state is now: local or postgres.")
+    ],
+    target: Annotated[str, typer.Option("--to", help="Where to copy it: postgres or local.")],
+    path: StatePath = Path(),
+) -> None:
+    """Copy the state, with its lineage and history, from one backend to another."""
+    from mlops_plan import pipeline
+    from mlops_plan.state.migrate import migrate_between
+
+    repo = pipeline.load_repository(path).repo
+    state = migrate_between(repo.config.state, repo.root, source, target)
+    typer.echo(
+        f"Migrated the state (lineage {state.lineage}, {len(state.resources)} resources, "
+        f"{len(state.history)} applies) from {source} to {target}; it is now at serial "
+        f"{state.serial}."
+    )

@@ -39,6 +39,7 @@ HOMES = {
     "deepdiff": {"plan"},
     "typer": {"cli", "render"},
     "cel_expr_python": {"policies"},
+    "psycopg": {"state"},
     "rich": {"cli", "render"},
     "resolvelib": {"resolve"},
 }

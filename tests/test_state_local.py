@@ -286,8 +286,8 @@ def test_backend_for(tmp_path: Path) -> None:
     backend = backend_for(StateConfig(path="custom/state.json"), tmp_path)
     assert isinstance(backend, LocalBackend)
     assert backend.path == tmp_path.resolve() / "custom/state.json"
-    with pytest.raises(StateError, match="the postgres backend is not available yet"):
-        backend_for(StateConfig(backend="postgres", dsn="postgresql://db/x"), tmp_path)
+    pg = backend_for(StateConfig(backend="postgres", dsn="postgresql://db/x"), tmp_path)
+    assert type(pg).__name__ == "PostgresBackend"  # no connection until first use
     with pytest.raises(StateError, match="escapes the repository root"):
         backend_for(StateConfig(path="../state.json"), tmp_path)
 
