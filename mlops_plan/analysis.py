@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mlops_plan import load
 from mlops_plan import model as m
+from mlops_plan.cache import ParseCache, content_key
 from mlops_plan.findings import Anchor, Finding, Severity, Summary
 from mlops_plan.load import Locator
 from mlops_plan.validate import (
@@ -51,7 +52,7 @@ class Loaded:
     files: int
 
 
-def load_repository(path: Path | load.Source) -> Loaded:
+def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     """Read, parse and validate a repository from a folder (finding its root) or a source."""
     source = path if isinstance(path, load.Source) else load.Source(load.find_root(path))
     root = source.root
@@ -64,16 +65,37 @@ def load_repository(path: Path | load.Source) -> Loaded:
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     findings.extend(discovery_findings)
     docs: list[load.RawDoc] = []
+    cache = ParseCache(root, enabled=use_cache, kind=source.label)
     for rel in files:
-        text = source.read_text(rel)
-        if isinstance(text, Finding):
-            findings.append(text)
-            continue
-        file_docs, file_findings = load.parse(rel, text)
-        if file_findings or file_docs:
+        key = source.cache_key(rel)
+        text: str | None = None
+        if key is None:
+            read = source.read_text(rel)
+            if isinstance(read, Finding):
+                findings.append(read)
+                continue
+            text = read
+            key = content_key(text)
+        cached = cache.get(key)
+        if cached is None:
+            if text is None:
+                read = source.read_text(rel)
+                if isinstance(read, Finding):
+                    findings.append(read)
+                    continue
+                text = read
+            file_docs, file_findings = load.parse(rel, text)
+            cache.put(key, ([(d.doc, d.data) for d in file_docs], file_findings))
+        else:
+            file_docs = [load.RawDoc(rel, index, data) for index, data in cached[0]]
+            file_findings = [
+                f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]
+            ]
+        if text is not None and (file_findings or file_docs):
             locator.texts[rel] = text
         docs.extend(file_docs)
         findings.extend(file_findings)
+    cache.save()
     repo = Repository(root=root, config=config)
     findings.extend(validate_documents(repo, docs, locator))
     return Loaded(repo=repo, locator=locator, findings=findings, files=len(files))
@@ -108,11 +130,11 @@ class Analysis:
         return self.loaded.repo
 
 
-def analyze(path: Path | load.Source, use_lock: bool = True) -> Analysis:
+def analyze(path: Path | load.Source, use_lock: bool = True, use_cache: bool = True) -> Analysis:
     from mlops_plan.effective import effective_deployments
     from mlops_plan.resolve import pins, resolve
 
-    loaded = load_repository(path)
+    loaded = load_repository(path, use_cache=use_cache)
     lock, lock_findings = read_lock(loaded)
     deployments = effective_deployments(loaded.repo)
     resolution = resolve(loaded.repo, deployments, pins(lock) if use_lock else None)

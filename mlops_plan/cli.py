@@ -73,6 +73,9 @@ BaseOption = Annotated[
         "runs the plan-time rules.",
     ),
 ]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the parse cache.")
+]
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="The clock for freezes (ISO 8601); default MLOPS_PLAN_NOW or now."),
@@ -94,13 +97,19 @@ def lint(
     no_ignore: Annotated[
         bool, typer.Option("--no-ignore", help="Honour no `# mlops-plan: ignore[...]` comment.")
     ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check the repository's declarations; exit 1 on an error finding."""
     from mlops_plan import pipeline
     from mlops_plan.render import findings_json, findings_text, github, sarif
 
     result = pipeline.lint(
-        path, locked=locked, base=base, now=pipeline.parse_now(now), no_ignore=no_ignore
+        path,
+        locked=locked,
+        base=base,
+        now=pipeline.parse_now(now),
+        no_ignore=no_ignore,
+        use_cache=not no_cache,
     )
     renderer = {
         LintFormat.text: findings_text,
@@ -301,12 +310,13 @@ def plan(
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Never colour the output.")] = False,
     now: NowOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show which model and runtime versions would change in which environment, and why."""
     from mlops_plan import pipeline
     from mlops_plan.render import plan_markdown, plan_text
 
-    result = pipeline.plan(path, base=base, now=pipeline.parse_now(now))
+    result = pipeline.plan(path, base=base, now=pipeline.parse_now(now), use_cache=not no_cache)
     if out is not None:
         pipeline.write_atomic(out, result.to_json())
     if output_format is PlanFormat.json:

@@ -158,6 +158,10 @@ class Source:
     def exists(self, rel: str) -> bool:
         return (self.root / rel).is_file()
 
+    def cache_key(self, rel: str) -> str | None:
+        """A key that names the file's content without reading it (git: the blob id)."""
+        return None
+
     def read_text(self, rel: str) -> str | Finding:
         """The file as text, or a finding saying why it cannot be read safely."""
         path = self.root / rel

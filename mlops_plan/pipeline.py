@@ -49,11 +49,14 @@ def lint(
     base: str | None = None,
     now: dt.datetime | None = None,
     no_ignore: bool = False,
+    use_cache: bool = True,
 ) -> LintResult:
     """Every finding of the repository; with `base`, the plan-time rules too."""
-    analysis = analyze(path)
+    analysis = analyze(path, use_cache=use_cache)
     if base is not None:
-        findings = build_plan(analysis, base, now, no_ignore=no_ignore, locked=locked).findings
+        findings = build_plan(
+            analysis, base, now, no_ignore=no_ignore, locked=locked, use_cache=use_cache
+        ).findings
     else:
         raw = [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)]
         if locked:
@@ -141,11 +144,13 @@ def parse_now(text: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def analyze_base(head: Analysis, base: str) -> tuple[Analysis, dict[str, object]]:
+def analyze_base(
+    head: Analysis, base: str, use_cache: bool = True
+) -> tuple[Analysis, dict[str, object]]:
     """The base of a plan: a folder (any VCS export) or a git ref's merge-base with HEAD."""
     folder = Path(base)
     if folder.is_dir():
-        return analyze(load.Source(folder.resolve())), {
+        return analyze(load.Source(folder.resolve()), use_cache=use_cache), {
             "kind": "dir",
             "ref": base,
             "commit": None,
@@ -153,11 +158,17 @@ def analyze_base(head: Analysis, base: str) -> tuple[Analysis, dict[str, object]
     from mlops_plan import vcs
 
     source = vcs.base_source(head.repo.root, base)
-    return analyze(source), {"kind": "git", "ref": base, "commit": source.commit.hexsha}
+    return analyze(source, use_cache=use_cache), {
+        "kind": "git",
+        "ref": base,
+        "commit": source.commit.hexsha,
+    }
 
 
-def plan(path: Path, base: str | None = None, now: dt.datetime | None = None) -> Plan:
-    return build_plan(analyze(path), base, now)
+def plan(
+    path: Path, base: str | None = None, now: dt.datetime | None = None, use_cache: bool = True
+) -> Plan:
+    return build_plan(analyze(path, use_cache=use_cache), base, now, use_cache=use_cache)
 
 
 def build_plan(
@@ -167,6 +178,7 @@ def build_plan(
     *,
     no_ignore: bool = False,
     locked: bool = False,
+    use_cache: bool = True,
 ) -> Plan:
     from mlops_plan import plan as planning
     from mlops_plan import plan_rules, vcs
@@ -177,7 +189,7 @@ def build_plan(
     prior_state: dict[str, object] | None = None
     pending: list[dict[str, object]] = []
     if base is not None:
-        base_analysis, base_info = analyze_base(head, base)
+        base_analysis, base_info = analyze_base(head, base, use_cache)
     else:
         state = state_backend(head.repo).read()
         prior = dict(state.resources) if state is not None else {}

@@ -108,6 +108,10 @@ class GitSource(Source):
     def exists(self, rel: str) -> bool:
         return rel in self.blobs
 
+    def cache_key(self, rel: str) -> str | None:
+        blob = self.blobs.get(rel)
+        return f"blob:{blob.hexsha}" if blob is not None else None
+
     def read_text(self, rel: str) -> str | Finding:
         blob = self.blobs.get(rel)
         if blob is None:

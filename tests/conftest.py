@@ -110,10 +110,17 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     return run
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
 @pytest.fixture(autouse=True)
-def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No colour and no clock or configuration leaking in from the caller's environment."""
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, _cache_home: Path) -> None:
+    """No colour and no clock or configuration leaking in from the caller's environment;
+    the parse cache lives in a temporary folder, never in the user's."""
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))
     for name in list(os.environ):
         if name.startswith("MLOPS_PLAN_"):
             monkeypatch.delenv(name)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mlops_plan"
 # left to right; modules in one layer may import each other
 LAYERS: list[set[str]] = [
     {"__init__", "findings", "errors", "secrets", "resources"},
-    {"load"},
+    {"load", "cache"},
     {"model"},
     {"validate"},
     {"effective"},

@@ -1,0 +1,98 @@
+"""A content-addressed cache of parsed files, in the user's cache directory.
+
+Parsing is the largest part of a cold lint. The cache maps a file's content hash (or,
+for a file read from git, its blob id, so the blob need not even be read) to the
+documents and findings its parse produced. One cache file per repository root and tool
+version: a new release never reads an old cache. Writes are atomic (temp file, rename),
+so concurrent runs never see a torn file; the last writer wins. The cache holds only the
+entries the last run used, so it is bounded by the repository's size, and at most
+`MAX_FILES` cache files are kept. `--no-cache` (or MLOPS_PLAN_NO_CACHE=1) turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mlops_plan import __version__
+
+FORMAT = 1
+MAX_FILES = 32
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlops-plan" / f"{__version__}-{FORMAT}"
+
+
+def content_key(text: str) -> str:
+    return "sha1:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ParseCache:
+    """Parsed files by content key; `save()` keeps exactly the entries this run used."""
+
+    def __init__(self, root: Path, enabled: bool = True, kind: str = "tree") -> None:
+        self.enabled = enabled and not os.environ.get("MLOPS_PLAN_NO_CACHE")
+        key = hashlib.sha256(f"{root.resolve()}\0{kind}".encode()).hexdigest()[:24]
+        self.path = cache_dir() / f"parse-{key}.pickle"
+        self._old: dict[str, Any] = {}
+        self._used: dict[str, Any] = {}
+        self._dirty = False
+        self.hits = 0
+        if self.enabled:
+            self._old = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            with self.path.open("rb") as handle:
+                data = pickle.load(handle)
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, key: str) -> Any | None:
+        if not self.enabled:
+            return None
+        value = self._old.get(key)
+        if value is not None:
+            self.hits += 1
+            self._used[key] = value
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        if self.enabled:
+            self._used[key] = value
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write the entries this run used, if anything changed; never fail the run."""
+        if not self.enabled or (not self._dirty and len(self._used) == len(self._old)):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".parse-", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(self._used, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            Path(tmp).replace(self.path)
+            _prune(self.path.parent)
+        except OSError:
+            return
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("parse-*.pickle"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-MAX_FILES]:
+        old.unlink(missing_ok=True)
