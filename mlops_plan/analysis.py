@@ -66,39 +66,74 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     findings.extend(discovery_findings)
     docs: list[load.RawDoc] = []
     cache = ParseCache(root, enabled=use_cache, kind=source.label)
+    parsed: dict[str, tuple[list[load.RawDoc], list[Finding]]] = {}
+    texts: dict[str, str] = {}
+    misses: list[tuple[str, str, str]] = []  # (rel, key, text)
     for rel in files:
         key = source.cache_key(rel)
-        text: str | None = None
         if key is None:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                findings.append(read)
+                parsed[rel] = ([], [read])
                 continue
-            text = read
-            key = content_key(text)
+            texts[rel] = read
+            key = content_key(read)
         cached = cache.get(key)
-        if cached is None:
-            if text is None:
-                read = source.read_text(rel)
-                if isinstance(read, Finding):
-                    findings.append(read)
-                    continue
-                text = read
-            file_docs, file_findings = load.parse(rel, text)
-            cache.put(key, ([(d.doc, d.data) for d in file_docs], file_findings))
-        else:
-            file_docs = [load.RawDoc(rel, index, data) for index, data in cached[0]]
-            file_findings = [
-                f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]
-            ]
-        if text is not None and (file_findings or file_docs):
-            locator.texts[rel] = text
+        if cached is not None:
+            parsed[rel] = (
+                [load.RawDoc(rel, index, data) for index, data in cached[0]],
+                [f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]],
+            )
+            continue
+        if rel not in texts:
+            read = source.read_text(rel)
+            if isinstance(read, Finding):
+                parsed[rel] = ([], [read])
+                continue
+            texts[rel] = read
+        misses.append((rel, key, texts[rel]))
+    for (rel, key, _), result in zip(misses, parse_many(misses), strict=True):
+        parsed[rel] = result
+        cache.put(key, ([(d.doc, d.data) for d in result[0]], result[1]))
+    cache.save()
+    for rel in files:
+        file_docs, file_findings = parsed[rel]
+        if rel in texts and (file_docs or file_findings):
+            locator.texts[rel] = texts[rel]
         docs.extend(file_docs)
         findings.extend(file_findings)
-    cache.save()
     repo = Repository(root=root, config=config)
     findings.extend(validate_documents(repo, docs, locator))
     return Loaded(repo=repo, locator=locator, findings=findings, files=len(files))
+
+
+PARALLEL_MIN_FILES = 400
+
+
+def _parse(item: tuple[str, str, str]) -> tuple[list[load.RawDoc], list[Finding]]:
+    return load.parse(item[0], item[2])
+
+
+def parse_many(
+    items: list[tuple[str, str, str]],
+) -> list[tuple[list[load.RawDoc], list[Finding]]]:
+    """Parse files, on both cores when there are enough of them to pay for the workers.
+
+    Results come back in the order of `items`, so output stays deterministic.
+    """
+    import os
+
+    workers = min(os.cpu_count() or 1, 4)
+    if len(items) < PARALLEL_MIN_FILES or workers < 2:
+        return [_parse(item) for item in items]
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform
+        return [_parse(item) for item in items]
+    with context.Pool(workers) as pool:
+        return pool.map(_parse, items, chunksize=max(16, len(items) // (workers * 8)))
 
 
 def read_lock(loaded: Loaded) -> tuple[m.LockFile | None, list[Finding]]:
