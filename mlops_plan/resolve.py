@@ -221,13 +221,17 @@ class Resolved:
 class Resolution:
     resolved: dict[str, Resolved]
     by_environment: dict[str, list[str]]
+    _by_model: dict[tuple[str, str], list[Resolved]] | None = field(default=None, repr=False)
 
     def deployments_of(self, environment: str, model: str) -> list[Resolved]:
-        return [
-            self.resolved[a]
-            for a in self.by_environment.get(environment, [])
-            if self.resolved[a].deployment.model == model
-        ]
+        """The deployments of `model` in `environment` (an index: no scan per question)."""
+        if self._by_model is None:
+            index: dict[tuple[str, str], list[Resolved]] = defaultdict(list)
+            for address in sorted(self.resolved):
+                item = self.resolved[address]
+                index[(item.deployment.environment, item.deployment.model)].append(item)
+            self._by_model = dict(index)
+        return list(self._by_model.get((environment, model), []))
 
 
 def placement_of(repo: Repository, eff: EffectiveDeployment) -> Placement | str:
