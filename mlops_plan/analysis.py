@@ -65,7 +65,7 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     findings.extend(discovery_findings)
     docs: list[load.RawDoc] = []
-    cache = ParseCache(root, enabled=use_cache, kind=source.label)
+    cache = ParseCache.for_root(root, enabled=use_cache)
     parsed: dict[str, tuple[list[load.RawDoc], list[Finding]]] = {}
     texts: dict[str, str] = {}
     misses: list[tuple[str, str, str]] = []  # (rel, key, text)

@@ -30,15 +30,26 @@ def cache_dir() -> Path:
 
 
 def content_key(text: str) -> str:
-    return "sha1:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """The git blob id of the text: a working-tree file and the same file in a base ref
+    share one cache entry, so planning against a base reparses only what changed."""
+    data = text.encode("utf-8", "surrogatepass")
+    return "blob:" + hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 class ParseCache:
     """Parsed files by content key; `save()` keeps exactly the entries this run used."""
 
-    def __init__(self, root: Path, enabled: bool = True, kind: str = "tree") -> None:
+    @classmethod
+    def for_root(cls, root: Path, enabled: bool = True) -> ParseCache:
+        """One cache per repository root in a process: the working tree and its base share it."""
+        key = (str(root.resolve()), enabled, str(cache_dir()))
+        if key not in _OPEN:
+            _OPEN[key] = cls(root, enabled)
+        return _OPEN[key]
+
+    def __init__(self, root: Path, enabled: bool = True) -> None:
         self.enabled = enabled and not os.environ.get("MLOPS_PLAN_NO_CACHE")
-        key = hashlib.sha256(f"{root.resolve()}\0{kind}".encode()).hexdigest()[:24]
+        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
         self.path = cache_dir() / f"parse-{key}.pickle"
         self._old: dict[str, Any] = {}
         self._used: dict[str, Any] = {}
@@ -66,7 +77,9 @@ class ParseCache:
     def get(self, key: str) -> Any | None:
         if not self.enabled:
             return None
-        value = self._old.get(key)
+        value = self._used.get(key)
+        if value is None:
+            value = self._old.get(key)
         if value is not None:
             self.hits += 1
             self._used[key] = value
@@ -81,6 +94,7 @@ class ParseCache:
         """Write the entries this run used, if anything changed; never fail the run."""
         if not self.enabled or (not self._dirty and len(self._used) == len(self._old)):
             return
+        self._dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".parse-", dir=self.path.parent)
@@ -90,6 +104,9 @@ class ParseCache:
             _prune(self.path.parent)
         except OSError:
             return
+
+
+_OPEN: dict[tuple[str, bool, str], ParseCache] = {}
 
 
 def _prune(folder: Path) -> None:
