@@ -123,9 +123,15 @@ def lint(
 
 def main(argv: list[str] | None = None) -> int:
     """The console script: one place turns exceptions into messages and exit codes."""
+    import gc
+
     from mlops_plan.errors import MlopsPlanError
 
     args = sys.argv[1:] if argv is None else argv
+    # A run builds many small objects and almost no reference cycles: the cyclic garbage
+    # collector only costs time here (about a quarter of a large lint, measured).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         app(args=args, prog_name="mlops-plan", standalone_mode=True)
     except SystemExit as exc:  # typer's own exit: usage errors are 2, commands set theirs
@@ -153,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 err=True,
             )
         return 3
+    finally:
+        if collecting:
+            gc.enable()
     return 0
 
 
