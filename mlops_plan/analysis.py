@@ -188,6 +188,9 @@ def rule_findings(analysis: Analysis) -> list[Finding]:
         deployments=analysis.deployments,
         resolution=analysis.resolution,
     )
+    ctx.extra["unparsed"] = sorted(
+        {f.file for f in analysis.loaded.findings if f.rule in {"MP001", "MP003"}}
+    )
     compiled, policy_findings = policies.compile_policies(analysis.repo, locator)
     policy_findings += policies.check_policy_folders(analysis.repo, locator)
     return [*rules.run(ctx), *policy_findings, *policies.evaluate(compiled, ctx)]

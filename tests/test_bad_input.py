@@ -356,3 +356,20 @@ def test_a_tab_before_a_comment_keeps_positions(
         "1 file checked: 1 error, 0 warnings.\n",
         "",
     )
+
+
+def test_an_unknown_name_hints_at_a_file_that_does_not_parse(
+    tmp_path: Path, write_repo: WriteRepo, run_cli: RunCli
+) -> None:
+    deployment = (
+        HEADER + "kind: Deployment\nmetadata: {name: d}\n"
+        "spec: {model: m, runtime: r, target: t, environments: {dev: {}}}\n"
+    )
+    broken = HEADER + "kind: Environment\nmetadata: {name: dev\n"
+    repo = write_repo(tmp_path / "repo", {"d.yaml": deployment, "env.yaml": broken})
+    code, out, _ = run_cli(["lint", str(repo)])
+    assert code == 1
+    lines = [line for line in out.splitlines() if "unknown environment" in line]
+    assert len(lines) == 1
+    hint = out.splitlines()[out.splitlines().index(lines[0]) + 1]
+    assert hint.endswith("(or it is declared in a file that does not parse: env.yaml)")

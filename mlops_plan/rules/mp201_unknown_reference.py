@@ -68,6 +68,9 @@ def _unknown(ctx: Context, kind: str, name: str, anchor: Anchor) -> Finding | No
             if names
             else f"no {_KIND_WORD[kind]} is declared: add a {kind} document"
         )
+    unparsed = ctx.extra.get("unparsed")
+    if isinstance(unparsed, list) and unparsed:
+        hint += f" (or it is declared in a file that does not parse: {', '.join(unparsed[:3])})"
     return emit(ctx, ID, Severity.ERROR, anchor, f'unknown {_KIND_WORD[kind]} "{name}"', hint)
 
 
