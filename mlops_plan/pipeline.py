@@ -81,11 +81,12 @@ def lock(path: Path, check: bool = False, upgrade: bool = False) -> LockResult:
     from mlops_plan.resolve import lock_changes, lock_entries, render_lock
 
     analysis = analyze(path, use_lock=not upgrade)
+    # a broken lockfile (a merge conflict, say) is regenerated, as cargo and uv do: it is
+    # generated data, and `lock` is how it is repaired
     errors = [
         f
         for f in apply_rule_settings(
-            [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)],
-            analysis.repo,
+            [*analysis.loaded.findings, *rule_findings(analysis)], analysis.repo
         )
         if f.severity == Severity.ERROR
     ]
