@@ -327,7 +327,9 @@ def plan(
 
     result = pipeline.plan(path, base=base, now=pipeline.parse_now(now), use_cache=not no_cache)
     if out is not None:
-        pipeline.write_atomic(out, result.to_json())
+        from mlops_plan.files import write_atomic
+
+        write_atomic(out, result.to_json())
     if output_format is PlanFormat.json:
         sys.stdout.write(result.to_json())
     elif output_format is PlanFormat.markdown:

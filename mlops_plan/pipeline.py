@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mlops_plan import load
 from mlops_plan.errors import MlopsPlanError
+from mlops_plan.files import write_atomic
 from mlops_plan.findings import Severity, summarize
 
 if TYPE_CHECKING:
@@ -104,23 +105,6 @@ def lock(path: Path, check: bool = False, upgrade: bool = False) -> LockResult:
         return LockResult(path=target, changes=changes, written=False)
     write_atomic(target, render_lock(entries))
     return LockResult(path=target, changes=changes, written=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that a crash leaves either the old or the new content."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def state_backend(repo: Repository) -> Backend:

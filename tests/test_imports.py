@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mlops_plan"
 
 # left to right; modules in one layer may import each other
 LAYERS: list[set[str]] = [
-    {"__init__", "findings", "errors", "secrets", "resources"},
+    {"__init__", "findings", "errors", "secrets", "resources", "files"},
     {"load", "cache"},
     {"model"},
     {"validate"},

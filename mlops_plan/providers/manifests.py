@@ -27,10 +27,7 @@ weight, and the main version is served by the previous revision at 100 - weight:
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +35,7 @@ from typing import Any
 import yaml
 
 from mlops_plan import model as m
+from mlops_plan.files import write_atomic
 from mlops_plan.plan import ResourceChange
 from mlops_plan.providers.base import (
     DEFAULT_OUTPUT,
@@ -211,23 +209,6 @@ def _env(change: ResourceChange, env: dict[str, Any], ctx: ProviderContext) -> l
     return out
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-
-
 @dataclass(frozen=True)
 class Manifests:
     """Renders KServe InferenceServices under ``<root>/<output>/<environment>/``."""
@@ -250,7 +231,8 @@ class Manifests:
                 except FileNotFoundError:
                     return ProviderResult(ok=True, message=f"{shown} already absent")
                 return ProviderResult(ok=True, message=f"removed {shown}")
-            write_atomic(path, render_text(change, ctx))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, render_text(change, ctx), mode=0o644)
         except ProviderError as error:
             return failed(error)
         except OSError as error:

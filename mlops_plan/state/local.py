@@ -18,13 +18,13 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from mlops_plan.files import fsync_dir, write_atomic
 from mlops_plan.state.errors import LineageError, LockError, StaleStateError, StateError
 from mlops_plan.state.host import holder_gone, new_lock
 from mlops_plan.state.model import FORMAT_VERSION, LockInfo, State
@@ -56,33 +56,6 @@ def state_path(root: Path, path: str) -> Path:
             "keep the state file and its folders inside the repository",
         )
     return full
-
-
-def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":  # a folder cannot be opened for fsync there
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: a temporary file, fsync, rename, fsync of the folder."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)  # os.replace: atomic, also over an existing file
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def _dump(model: State | LockInfo) -> bytes:
@@ -127,8 +100,8 @@ class LocalBackend:
             data = _dump(stored)
             self._remove_leftovers()
             if raw is not None:
-                _atomic_write(self.backup, raw)
-            _atomic_write(self.path, data)
+                write_atomic(self.backup, raw, sync_dir=True)
+            write_atomic(self.path, data, sync_dir=True)
         return stored
 
     @contextlib.contextmanager
@@ -234,7 +207,7 @@ class LocalBackend:
                     out.write(payload)
                     out.flush()
                     os.fsync(out.fileno())
-                _fsync_dir(self.locks_dir)
+                fsync_dir(self.locks_dir)
                 return info
             holder = self._read_lock(file)
             remaining = deadline - time.monotonic()
