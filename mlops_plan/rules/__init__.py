@@ -8,67 +8,42 @@ validator raises its findings, a `check(ctx)` generator of findings.
 from __future__ import annotations
 
 import inspect
+from importlib import import_module
 from types import ModuleType
 
 from mlops_plan.findings import Finding, Severity
-from mlops_plan.rules import (
-    mp001_yaml_syntax,
-    mp002_duplicate_key,
-    mp003_unsafe_yaml,
-    mp004_suppression_reason,
-    mp005_unused_suppression,
-    mp101_schema,
-    mp102_unknown_kind,
-    mp103_duplicate_name,
-    mp201_unknown_reference,
-    mp202_cycle,
-    mp203_not_in_environment,
-    mp301_unresolvable,
-    mp302_incompatible,
-    mp303_insufficient_resources,
-    mp304_yanked,
-    mp305_deprecated,
-    mp306_dependency,
-    mp307_stale_lock,
-    mp401_digest_required,
-    mp402_mutable_reference,
-    mp403_plaintext_secret,
-    mp404_canary,
-    mp501_immutable_version,
-    mp502_freeze,
-    mp503_protected_change,
-    mp504_promotion_order,
-)
 from mlops_plan.rules.base import Context, Rule
 
-_MODULES: tuple[ModuleType, ...] = (
-    mp001_yaml_syntax,
-    mp002_duplicate_key,
-    mp003_unsafe_yaml,
-    mp004_suppression_reason,
-    mp005_unused_suppression,
-    mp101_schema,
-    mp102_unknown_kind,
-    mp103_duplicate_name,
-    mp201_unknown_reference,
-    mp202_cycle,
-    mp203_not_in_environment,
-    mp301_unresolvable,
-    mp302_incompatible,
-    mp303_insufficient_resources,
-    mp304_yanked,
-    mp305_deprecated,
-    mp306_dependency,
-    mp307_stale_lock,
-    mp401_digest_required,
-    mp402_mutable_reference,
-    mp403_plaintext_secret,
-    mp404_canary,
-    mp501_immutable_version,
-    mp502_freeze,
-    mp503_protected_change,
-    mp504_promotion_order,
+# the catalog, in the order rules run and are documented
+_NAMES = (
+    "mp001_yaml_syntax",
+    "mp002_duplicate_key",
+    "mp003_unsafe_yaml",
+    "mp004_suppression_reason",
+    "mp005_unused_suppression",
+    "mp101_schema",
+    "mp102_unknown_kind",
+    "mp103_duplicate_name",
+    "mp201_unknown_reference",
+    "mp202_cycle",
+    "mp203_not_in_environment",
+    "mp301_unresolvable",
+    "mp302_incompatible",
+    "mp303_insufficient_resources",
+    "mp304_yanked",
+    "mp305_deprecated",
+    "mp306_dependency",
+    "mp307_stale_lock",
+    "mp401_digest_required",
+    "mp402_mutable_reference",
+    "mp403_plaintext_secret",
+    "mp404_canary",
+    "mp501_immutable_version",
+    "mp502_freeze",
+    "mp503_protected_change",
+    "mp504_promotion_order",
 )
+_MODULES: tuple[ModuleType, ...] = tuple(import_module(f"{__name__}.{name}") for name in _NAMES)
 
 
 def _rule(module: ModuleType) -> Rule:
