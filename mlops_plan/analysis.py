@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,8 @@ class Loaded:
     locator: Locator
     findings: list[Finding]
     files: int
+    keys: dict[str, str] = field(default_factory=dict)  # file -> content key (git blob id)
+    docs: list[load.RawDoc] = field(default_factory=list)  # as parsed, before validation
 
 
 def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
@@ -69,6 +71,7 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     parsed: dict[str, tuple[list[load.RawDoc], list[Finding]]] = {}
     texts: dict[str, str] = {}
     misses: list[tuple[str, str, str]] = []  # (rel, key, text)
+    keys: dict[str, str] = {}
     for rel in files:
         key = source.cache_key(rel)
         if key is None:
@@ -78,6 +81,7 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
                 continue
             texts[rel] = read
             key = content_key(read)
+        keys[rel] = key
         cached = cache.get(key)
         if cached is not None:
             parsed[rel] = (
@@ -104,7 +108,9 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
         findings.extend(file_findings)
     repo = Repository(root=root, config=config)
     findings.extend(validate_documents(repo, docs, locator))
-    return Loaded(repo=repo, locator=locator, findings=findings, files=len(files))
+    return Loaded(
+        repo=repo, locator=locator, findings=findings, files=len(files), keys=keys, docs=docs
+    )
 
 
 PARALLEL_MIN_FILES = 400

@@ -21,12 +21,18 @@ def fsync_dir(folder: Path) -> None:
 
 
 def write_atomic(
-    path: Path, data: str | bytes, *, mode: int | None = None, sync_dir: bool = False
+    path: Path,
+    data: str | bytes,
+    *,
+    mode: int | None = None,
+    sync_dir: bool = False,
+    durable: bool = True,
 ) -> None:
     """Replace `path` with `data`: a temporary file beside it, fsync, rename.
 
     The temporary file is private (0600) unless `mode` says otherwise; `sync_dir` also
-    fsyncs the folder, so the rename itself survives a power loss.
+    fsyncs the folder, so the rename itself survives a power loss. `durable=False` skips
+    the fsync, for caches: still never torn for a reader, but may be lost in a crash.
     """
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
@@ -36,7 +42,8 @@ def write_atomic(
         with os.fdopen(fd, "wb") as out:
             out.write(data.encode("utf-8") if isinstance(data, str) else data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         tmp.replace(path)  # os.replace: atomic, also over an existing file
     except BaseException:
         with contextlib.suppress(OSError):

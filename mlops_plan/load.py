@@ -78,19 +78,24 @@ def discover(
     files: list[str] = []
     findings: list[Finding] = []
     root_real = root.resolve()
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        rel_folder = Path(folder).relative_to(root).as_posix()
-        prefix = "" if rel_folder == "." else rel_folder + "/"
-        for name in names:
-            rel = prefix + name
+    # os.scandir, not os.walk + stat: a directory entry knows its type without a syscall
+    pending = [("", str(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    pending.append((rel + "/", entry.path))
+                continue
             if not included.match_file(rel) or (excluded is not None and excluded.match_file(rel)):
                 continue
-            full = Path(folder, name)
-            if not full.is_symlink() and not full.is_file():
-                continue  # a FIFO, a socket or a device: never read
-            if full.is_symlink():
-                target = full.resolve()
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
                 if not target.is_relative_to(root_real):
                     findings.append(
                         _finding(
@@ -105,8 +110,11 @@ def discover(
                     continue
                 if not target.is_file():
                     continue
+            elif not entry.is_file(follow_symlinks=False):
+                continue  # a FIFO, a socket or a device: never read
             files.append(rel)
     files.sort()
+    findings.sort(key=lambda f: f.file or "")
     return files, findings
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +54,26 @@ def lint(
     no_ignore: bool = False,
     use_cache: bool = True,
 ) -> LintResult:
-    """Every finding of the repository; with `base`, the plan-time rules too."""
+    """Every finding of the repository; with `base`, the plan-time rules too.
+
+    With the cache on, a plain lint starts from the last one's snapshot and analyses only
+    what changed since (incremental.py); it falls back to a full lint whenever that is
+    not exact.
+    """
+    incremental_lint = use_cache and base is None and not locked and not _cache_off()
+    if incremental_lint:
+        from mlops_plan import incremental
+
+        started_ns = time.time_ns()
+        root = load.find_root(path)
+        options = {"no_ignore": no_ignore}
+        outcome = incremental.lint(root, options)
+        if outcome is not None:
+            return LintResult(
+                root=root,
+                findings=outcome.findings,
+                summary=summarize(outcome.findings, outcome.files),
+            )
     analysis = analyze(path, use_cache=use_cache)
     if base is not None:
         findings = build_plan(
@@ -64,6 +85,17 @@ def lint(
             raw.extend(stale_lock_findings(analysis))
         not_run = set(PLAN_TIME_RULES) | (set() if locked else {"MP307"})
         findings = finish(raw, analysis, no_ignore=no_ignore, not_run=not_run)
+        if incremental_lint:
+            config = analysis.repo.config
+            source = analysis.loaded.locator.source
+            incremental.record(
+                analysis.loaded,
+                findings,
+                incremental.context_digest(source, options),
+                tuple(config.include),
+                (*config.exclude, load.CONFIG_FILE),
+                started_ns,
+            )
     return LintResult(
         root=analysis.repo.root,
         findings=findings,
@@ -107,6 +139,10 @@ def lock(path: Path, check: bool = False, upgrade: bool = False) -> LockResult:
     return LockResult(path=target, changes=changes, written=True)
 
 
+def _cache_off() -> bool:
+    return bool(os.environ.get("MLOPS_PLAN_NO_CACHE"))
+
+
 def state_backend(repo: Repository) -> Backend:
     from mlops_plan.state import backend_for
 
@@ -115,8 +151,6 @@ def state_backend(repo: Repository) -> Backend:
 
 def parse_now(text: str | None) -> dt.datetime:
     """The run's clock: --now, else MLOPS_PLAN_NOW, else the system clock; read once."""
-    import os
-
     raw = text or os.environ.get("MLOPS_PLAN_NOW")
     if not raw:
         return dt.datetime.now(dt.UTC)

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"rules"},
     {"policies", "suppress"},
     {"analysis"},
-    {"plan"},
+    {"plan", "incremental"},
     {"plan_rules", "explain", "status"},
     {"state"},
     {"render"},

@@ -1,0 +1,369 @@
+"""Incremental lint: after a change, analyse again only what the change can reach.
+
+A lint with the cache on leaves a snapshot in the user cache directory: every file's
+content key (git blob id) and `stat` signature, what each file declares and refers to,
+and the lint's findings by file. The next lint compares the working tree with it (by
+`stat` first, as git's index does, reading only files whose signature moved), and
+
+- nothing changed: the snapshot's findings are the answer;
+- only model and deployment files changed: those files, plus every file joined to them
+  through a model name (the deployments of a model, the models it depends on and that
+  depend on it, files declaring the same name) form the *affected* set. That set plus
+  every *shared* file (runtimes, targets, environments, policies) is analysed as a
+  repository of its own; its findings replace the snapshot's for the affected files;
+- anything else (the configuration, the lockfile, a shared file, a file that does not
+  parse, a large change, a finding whose text depends on the whole repository such as
+  an unknown name's "did you mean"): a full lint, which writes a new snapshot.
+
+Why that is exact: every finding is located in one file, and a finding in a model or
+deployment file depends only on its model-name component and the shared files (rules
+see one deployment with its model, the models it needs, its environment, runtime and
+target). Findings in shared files depend only on shared files; the partial analysis
+recomputes them, and any difference from the snapshot sends the run to a full lint.
+The tests compare incremental and full lints over many edits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from mlops_plan import load
+from mlops_plan.cache import cache_dir, content_key
+from mlops_plan.findings import Finding
+
+if TYPE_CHECKING:
+    from mlops_plan.analysis import Loaded
+
+FORMAT = 1
+COMPONENT_KINDS = frozenset({"Model", "Deployment"})
+# findings whose text depends on names or files anywhere in the repository
+GLOBAL_RULES = frozenset({"MP001", "MP003", "MP103", "MP201"})
+# a change that reaches more files than this is linted in full
+MAX_AFFECTED_SHARE = 0.2
+# a file whose inode changed this close to a run's start may have changed during it
+RACY_NS = 2_000_000_000
+
+
+class Facts(NamedTuple):
+    """What the incremental lint needs to know of one file."""
+
+    key: str  # content key
+    stat: tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
+    component: bool  # only models and deployments (or nothing of ours); parsed cleanly
+    declares: tuple[tuple[str, str], ...]  # (kind, name)
+    refers: tuple[str, ...]  # model names it names
+
+
+@dataclass
+class Snapshot:
+    context: str  # configuration, lockfile, options
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    started_ns: int
+    files: dict[str, Facts]
+    findings: dict[str, list[Finding]]  # final findings by file ("" for none)
+
+
+class Outcome(NamedTuple):
+    findings: list[Finding]
+    files: int
+
+
+def snapshot_path(root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / f"lint-{key}.pickle"
+
+
+def stat_of(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)  # noqa: PTH116 -- 10,000 calls per lint: no Path objects
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def facts_of(
+    docs: Iterable[load.RawDoc], parse_findings: Iterable[Finding]
+) -> tuple[bool, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(component, declares, refers) of one file's parsed documents."""
+    declares: list[tuple[str, str]] = []
+    refers: list[str] = []
+    component = not any(f.rule in {"MP001", "MP003"} for f in parse_findings)
+    for raw in docs:
+        data = raw.data
+        kind = data.get("kind") if isinstance(data, dict) else None
+        metadata = data.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        spec = data.get("spec")
+        if not (isinstance(kind, str) and kind in COMPONENT_KINDS and isinstance(name, str)):
+            component = False
+            continue
+        if not isinstance(spec, dict):
+            component = False
+            continue
+        declares.append((kind, name))
+        if kind == "Deployment":
+            model = spec.get("model")
+            if isinstance(model, str):
+                refers.append(model)
+            elif model is not None:
+                component = False
+            continue
+        versions = spec.get("versions")
+        for version in versions if isinstance(versions, list) else ():
+            needs = version.get("dependsOn") if isinstance(version, dict) else None
+            for need in needs if isinstance(needs, list) else ():
+                model = need.get("model") if isinstance(need, dict) else None
+                if isinstance(model, str):
+                    refers.append(model)
+    return component, tuple(sorted(set(declares))), tuple(sorted(set(refers)))
+
+
+def context_digest(source: load.Source, options: Mapping[str, object]) -> str:
+    """The configuration, the lockfile and the options: if any differs, lint in full."""
+    parts = [repr(sorted(options.items()))]
+    for rel in (load.CONFIG_FILE, load.LOCK_FILE):
+        text = source.read_text(rel) if source.exists(rel) else None
+        parts.append(content_key(text) if isinstance(text, str) else repr(text))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def read(root: Path) -> Snapshot | None:
+    try:
+        with snapshot_path(root).open("rb") as handle:
+            data = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return None  # absent, torn or from another version: lint in full
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+    if not isinstance(data, tuple) or len(data) != 2 or data[0] != FORMAT:
+        return None
+    snapshot = data[1]
+    return snapshot if isinstance(snapshot, Snapshot) else None
+
+
+def write(root: Path, snapshot: Snapshot) -> None:
+    """Store the snapshot; a cache that cannot be written never fails the lint."""
+    from mlops_plan.files import write_atomic
+
+    path = snapshot_path(root)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = pickle.dumps((FORMAT, snapshot), protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(path, data, durable=False)
+        _prune(path.parent)
+    except OSError:
+        return
+
+
+def forget(root: Path) -> None:
+    try:
+        snapshot_path(root).unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def _prune(folder: Path, keep: int = 32) -> None:
+    files = sorted(folder.glob("lint-*.pickle"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def record(
+    loaded: Loaded,
+    findings: list[Finding],
+    context: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    started_ns: int,
+    files: list[str] | None = None,
+) -> None:
+    """Keep what a full lint saw, for the next lint to start from."""
+    root = loaded.repo.root
+    per_file: dict[str, list[load.RawDoc]] = {}
+    for raw in loaded.docs:
+        per_file.setdefault(raw.file, []).append(raw)
+    parse_findings: dict[str, list[Finding]] = {}
+    for finding in loaded.findings:
+        parse_findings.setdefault(finding.file or "", []).append(finding)
+    table: dict[str, Facts] = {}
+    for rel in files if files is not None else sorted(loaded.keys):
+        key = loaded.keys.get(rel)
+        stat = stat_of(str(root / rel))
+        if key is None or stat is None:
+            forget(root)  # a file vanished or could not be read: no snapshot this time
+            return
+        component, declares, refers = facts_of(per_file.get(rel, ()), parse_findings.get(rel, ()))
+        table[rel] = Facts(key, stat, component, declares, refers)
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file or "", []).append(finding)
+    write(root, Snapshot(context, include, exclude, started_ns, table, by_file))
+
+
+def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
+    """The lint's findings from the snapshot and a partial analysis; None: lint in full."""
+    started_ns = time.time_ns()
+    snapshot = read(root)
+    if snapshot is None:
+        return None
+    source = load.Source(root)
+    context = context_digest(source, options)
+    if context != snapshot.context:
+        return None
+    if any(f.rule in GLOBAL_RULES for found in snapshot.findings.values() for f in found):
+        return None
+    files, discovery_findings = source.files(snapshot.include, snapshot.exclude)
+    if discovery_findings:
+        return None
+    old = snapshot.files
+    trusted_before = snapshot.started_ns - RACY_NS
+    current: dict[str, Facts] = {}
+    changed: dict[str, str] = {}  # file -> text
+    for rel in files:
+        path = str(root / rel)
+        stat = stat_of(path)
+        if stat is None:
+            return None
+        facts = old.get(rel)
+        if facts is not None and facts.stat == stat and stat[1] < trusted_before:
+            current[rel] = facts
+            continue
+        text = source.read_text(rel)
+        if isinstance(text, Finding):
+            return None
+        key = content_key(text)
+        if facts is not None and facts.key == key:
+            current[rel] = facts._replace(stat=stat)
+            continue
+        changed[rel] = text
+    removed = [rel for rel in old if rel not in current and rel not in changed]
+    if not changed and not removed:
+        if any(f.stat != old[rel].stat for rel, f in current.items()):
+            write(root, _replace(snapshot, started_ns, current, snapshot.findings))
+        return Outcome(_flatten(snapshot.findings), len(files))
+    for rel in removed:
+        if not old[rel].component:
+            return None
+    for rel, text in changed.items():
+        if rel in old and not old[rel].component:
+            return None
+        docs, parse_findings = load.parse(rel, text)
+        component, declares, refers = facts_of(docs, parse_findings)
+        if not component:
+            return None
+        stat = stat_of(str(root / rel))
+        assert stat is not None
+        current[rel] = Facts(content_key(text), stat, component, declares, refers)
+    affected = _affected(old, current, [*changed, *removed])
+    if len(affected) > max(50, MAX_AFFECTED_SHARE * len(files)):
+        return None
+    shared = [rel for rel in files if not current[rel].component]
+    subset = sorted({*shared, *(rel for rel in affected if rel in current)})
+    fresh = _partial(root, subset, options)
+    if fresh is None:
+        return None
+    new_by_file: dict[str, list[Finding]] = {}
+    for finding in fresh:
+        new_by_file.setdefault(finding.file or "", []).append(finding)
+    if any(f.rule in GLOBAL_RULES for f in fresh):
+        return None
+    for file in {*new_by_file, *snapshot.findings}:
+        if file in affected:
+            continue
+        if file in current and current[file].component:
+            if file in new_by_file:
+                return None  # a finding outside the analysed files: not ours to merge
+            continue
+        if new_by_file.get(file, []) != snapshot.findings.get(file, []):
+            return None  # a shared finding moved: it depends on more than the shared files
+    merged = {f: found for f, found in snapshot.findings.items() if f not in affected}
+    for file in affected:
+        if file in new_by_file:
+            merged[file] = new_by_file[file]
+    write(root, _replace(snapshot, started_ns, current, merged))
+    return Outcome(_flatten(merged), len(files))
+
+
+def _replace(
+    snapshot: Snapshot,
+    started_ns: int,
+    files: dict[str, Facts],
+    findings: dict[str, list[Finding]],
+) -> Snapshot:
+    return Snapshot(
+        snapshot.context,
+        snapshot.include,
+        snapshot.exclude,
+        started_ns,
+        dict(sorted(files.items())),
+        findings,
+    )
+
+
+def _flatten(by_file: Mapping[str, list[Finding]]) -> list[Finding]:
+    out = [finding for found in by_file.values() for finding in found]
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+def _affected(old: Mapping[str, Facts], current: Mapping[str, Facts], start: list[str]) -> set[str]:
+    """The changed files and every file joined to them through a model or deployment name,
+    before or after the change."""
+    declared: dict[tuple[str, str], set[str]] = {}
+    referring: dict[str, set[str]] = {}
+    for table in (old, current):
+        for rel, facts in table.items():
+            for item in facts.declares:
+                declared.setdefault(item, set()).add(rel)
+            for name in facts.refers:
+                referring.setdefault(name, set()).add(rel)
+    affected = set(start)
+    pending = list(start)
+    while pending:
+        rel = pending.pop()
+        neighbours: set[str] = set()
+        for table in (old, current):
+            seen = table.get(rel)
+            if seen is None:
+                continue
+            for item in seen.declares:
+                neighbours |= declared.get(item, set())
+                if item[0] == "Model":
+                    neighbours |= referring.get(item[1], set())
+            for name in seen.refers:
+                neighbours |= declared.get(("Model", name), set())
+        for other in neighbours - affected:
+            affected.add(other)
+            pending.append(other)
+    return affected
+
+
+def _partial(root: Path, subset: list[str], options: Mapping[str, object]) -> list[Finding] | None:
+    """The final findings of the repository made of `subset` only."""
+    from mlops_plan.analysis import PLAN_TIME_RULES, analyze, finish, rule_findings
+
+    analysis = analyze(_Subset(root, subset), use_cache=False)
+    raw = [*analysis.loaded.findings, *analysis.lock_findings, *rule_findings(analysis)]
+    not_run = set(PLAN_TIME_RULES) | {"MP307"}
+    return finish(raw, analysis, no_ignore=bool(options.get("no_ignore")), not_run=not_run)
+
+
+class _Subset(load.Source):
+    """The working tree, restricted to some of its files."""
+
+    def __init__(self, root: Path, files: list[str]) -> None:
+        super().__init__(root)
+        self._files = files
+
+    def files(
+        self, include: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...]
+    ) -> tuple[list[str], list[Finding]]:
+        return list(self._files), []
