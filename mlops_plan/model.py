@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -34,14 +35,20 @@ DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 EXTENSION_PREFIX = "x-"
 
 
+@lru_cache(maxsize=65536)  # a repository repeats its versions thousands of times
+def _parse_version(value: str) -> Version:
+    return Version(value)
+
+
 def _check_version(value: str) -> str:
     try:
-        Version(value)
+        _parse_version(value)
     except InvalidVersion:
         raise ValueError(f'"{value}" is not a PEP 440 version (e.g. "2.4.1")') from None
     return value
 
 
+@lru_cache(maxsize=65536)  # and its specifiers: parsing one is costly, sharing one is safe
 def parse_specifier(value: str) -> SpecifierSet:
     """A specifier, or a bare version meaning exactly that version."""
     text = value.strip()

@@ -43,6 +43,14 @@ def is_exact(text: str | None) -> bool:
     return len(items) == 1 and items[0].operator in {"==", "==="} and "*" not in items[0].version
 
 
+@lru_cache(maxsize=65536)
+def contains(spec: SpecifierSet, text: str, prereleases: bool) -> bool:
+    """`spec.contains` of a version text, remembered: resolution asks the same few
+    questions for thousands of deployments, and packaging answers each slowly."""
+    return spec.contains(version(text), prereleases=prereleases)
+
+
+@lru_cache(maxsize=65536)
 def provided_ok(spec: SpecifierSet, provided: str) -> bool:
     """A provided capability version is a fact, not a candidate: prereleases count."""
     try:
@@ -221,6 +229,8 @@ class Resolved:
 class Resolution:
     resolved: dict[str, Resolved]
     by_environment: dict[str, list[str]]
+    # incompatibilities by (model, version, runtime, release, target), for rules to reuse
+    reasons: dict[_Key, tuple[Reason, ...]] = field(default_factory=dict, repr=False)
     _by_model: dict[tuple[str, str], list[Resolved]] | None = field(default=None, repr=False)
 
     def deployments_of(self, environment: str, model: str) -> list[Resolved]:
@@ -269,6 +279,9 @@ def release_of(runtime: m.Runtime, text: str) -> m.RuntimeVersion | None:
 
 
 def version_of(model: m.Model, text: str) -> m.ModelVersion | None:
+    for entry in model.spec.versions:
+        if entry.version == text:  # the usual case: no PEP 440 parsing
+            return entry
     try:
         wanted = version(text)
     except InvalidVersion:
@@ -284,21 +297,45 @@ def verdicts(
     spec_text: str | None,
     placement: Placement,
     cache: dict[_Key, tuple[Reason, ...]] | None = None,
+    memo: dict[_VerdictKey, tuple[Verdict, ...]] | None = None,
 ) -> list[Verdict]:
-    """Every version of `model`, highest first, with why it is or is not a candidate."""
+    """Every version of `model`, highest first, with why it is or is not a candidate.
+
+    `memo` remembers the answer per model, specifier and placement: the deployments of
+    a model across environments mostly ask the same question."""
+    key = (
+        model.metadata.name,
+        spec_text,
+        placement.runtime,
+        placement.release.version,
+        placement.target,
+    )
+    if memo is not None and key in memo:
+        return list(memo[key])
+    out = _verdicts(model, spec_text, placement, cache)
+    if memo is not None:
+        memo[key] = tuple(out)
+    return out
+
+
+_VerdictKey = tuple[str, str | None, str, str, str]
+
+
+def _verdicts(
+    model: m.Model,
+    spec_text: str | None,
+    placement: Placement,
+    cache: dict[_Key, tuple[Reason, ...]] | None,
+) -> list[Verdict]:
     spec = specifier(spec_text)
     exact = is_exact(spec_text)
     entries = sorted(model.spec.versions, key=lambda v: version(v.version), reverse=True)
-    finals_match = any(
-        spec.contains(version(e.version), prereleases=False)
-        for e in entries
-        if e.status != "yanked"
-    )
+    finals_match = any(contains(spec, e.version, False) for e in entries if e.status != "yanked")
     out: list[Verdict] = []
     for entry in entries:
         parsed = version(entry.version)
         reasons: list[str] = []
-        if not spec.contains(parsed, prereleases=True):
+        if not contains(spec, entry.version, True):
             reasons.append(f'outside "{spec_text}"')
         elif parsed.is_prerelease and not (spec.prereleases or exact or not finals_match):
             reasons.append("a prerelease, and the specifier names none")
@@ -318,6 +355,7 @@ def resolve(
     """Resolve every effective deployment; `pins` (from the lockfile) are preferred."""
     pins = pins or {}
     cache: dict[_Key, tuple[Reason, ...]] = {}
+    memo: dict[_VerdictKey, tuple[Verdict, ...]] = {}
     resolved: dict[str, Resolved] = {}
     by_environment: dict[str, list[str]] = defaultdict(list)
     for eff in deployments:
@@ -332,11 +370,12 @@ def resolve(
                 eff, placement, unplaced=f'model "{eff.model}" is not declared'
             )
             continue
-        item = Resolved(eff, placement, verdicts=verdicts(model, eff.version, placement, cache))
+        found = verdicts(model, eff.version, placement, cache, memo)
+        item = Resolved(eff, placement, verdicts=found)
         if eff.canary is not None:
             item.canary = version_of(model, eff.canary.version)
         resolved[eff.address] = item
-    resolution = Resolution(resolved, dict(by_environment))
+    resolution = Resolution(resolved, dict(by_environment), cache)
     for _environment, addresses in sorted(by_environment.items()):
         _resolve_environment(repo, resolution, addresses, pins)
     return resolution

@@ -30,4 +30,4 @@ def reasons_for(ctx: Context, item: Resolved, entry: m.ModelVersion) -> tuple[Re
     model = ctx.repo.models[item.deployment.model]
     if item.placement is None:
         return ()
-    return incompatibilities(model, entry, item.placement)
+    return incompatibilities(model, entry, item.placement, ctx.resolution.reasons)

@@ -52,8 +52,21 @@ NAME = "incompatible"
 SEVERITY = "error"
 
 
-def unmet(ctx: Context, resources: bool) -> Iterator[tuple[str, object, str, str]]:
-    """(address, anchor, version, reasons) of pinned and canary versions that cannot run."""
+Unmet = tuple[str, object, str, str]  # address, anchor, version, reasons
+
+
+def unmet(ctx: Context, resources: bool) -> list[Unmet]:
+    """(address, anchor, version, reasons) of pinned and canary versions that cannot run,
+    for lack of resources (MP303) or for any other reason (MP302): one pass for both."""
+    found = ctx.extra.get("unmet")
+    if found is None:
+        found = ctx.extra["unmet"] = _unmet(ctx)
+    return found[resources]  # type: ignore[index,no-any-return]
+
+
+def _unmet(ctx: Context) -> tuple[list[Unmet], list[Unmet]]:
+    other: list[Unmet] = []
+    lacking: list[Unmet] = []
     for item in ctx.resolution.resolved.values():
         eff = item.deployment
         if item.placement is None:
@@ -65,13 +78,14 @@ def unmet(ctx: Context, resources: bool) -> Iterator[tuple[str, object, str, str
         if item.canary is not None:
             checks.append((canary_anchor(ctx, eff), item.canary))
         for anchor, entry in checks:
-            reasons = [
-                r.text
-                for r in reasons_for(ctx, item, entry)
-                if (r.code in RESOURCE_CODES) == resources
-            ]
-            if reasons:
-                yield eff.address, anchor, entry.version, "; ".join(reasons)
+            reasons = reasons_for(ctx, item, entry)
+            if not reasons:
+                continue
+            for out, wanted in ((other, False), (lacking, True)):
+                texts = [r.text for r in reasons if (r.code in RESOURCE_CODES) == wanted]
+                if texts:
+                    out.append((eff.address, anchor, entry.version, "; ".join(texts)))
+    return other, lacking
 
 
 def check(ctx: Context) -> Iterator[Finding]:
