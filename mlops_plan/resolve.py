@@ -44,17 +44,18 @@ def is_exact(text: str | None) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def contains(spec: SpecifierSet, text: str, prereleases: bool) -> bool:
-    """`spec.contains` of a version text, remembered: resolution asks the same few
-    questions for thousands of deployments, and packaging answers each slowly."""
-    return spec.contains(version(text), prereleases=prereleases)
+def contains(spec_text: str | None, text: str, prereleases: bool) -> bool:
+    """Whether a specifier admits a version, both as text, remembered: resolution asks
+    the same few questions for thousands of deployments, and packaging answers each
+    slowly (and hashes a SpecifierSet slowly: the key is the text)."""
+    return specifier(spec_text).contains(version(text), prereleases=prereleases)
 
 
 @lru_cache(maxsize=65536)
-def provided_ok(spec: SpecifierSet, provided: str) -> bool:
+def provided_ok(spec_text: str, provided: str) -> bool:
     """A provided capability version is a fact, not a candidate: prereleases count."""
     try:
-        return spec.contains(version(provided), prereleases=True)
+        return specifier(spec_text).contains(version(provided), prereleases=True)
     except InvalidVersion:  # pragma: no cover - validated at load
         return False
 
@@ -95,7 +96,6 @@ def _incompatibilities(
     if target_spec.arch not in release.arch:
         reasons.append(Reason("arch", f"{where} has no {target_spec.arch} image"))
     for capability, text in sorted(model_version.requires.items()):
-        spec = specifier(text)
         offers = [
             (who, provides[capability])
             for who, provides in ((where, release.provides), (target, target_spec.provides))
@@ -108,11 +108,10 @@ def _incompatibilities(
                     f'needs {capability} "{text}", provided by neither {where} nor {target}',
                 )
             )
-        elif not any(provided_ok(spec, v) for _, v in offers):
+        elif not any(provided_ok(text, v) for _, v in offers):
             got = ", ".join(f"{who} provides {v}" for who, v in offers)
             reasons.append(Reason("requires", f'needs {capability} "{text}", {got}'))
     for capability, text in sorted(release.requires.items()):
-        spec = specifier(text)
         provided = target_spec.provides.get(capability)
         if provided is None:
             reasons.append(
@@ -121,7 +120,7 @@ def _incompatibilities(
                     f'{where} needs {capability} "{text}", not provided by {target}',
                 )
             )
-        elif not provided_ok(spec, provided):
+        elif not provided_ok(text, provided):
             reasons.append(
                 Reason(
                     "runtime-requires",
@@ -330,12 +329,14 @@ def _verdicts(
     spec = specifier(spec_text)
     exact = is_exact(spec_text)
     entries = sorted(model.spec.versions, key=lambda v: version(v.version), reverse=True)
-    finals_match = any(contains(spec, e.version, False) for e in entries if e.status != "yanked")
+    finals_match = any(
+        contains(spec_text, e.version, False) for e in entries if e.status != "yanked"
+    )
     out: list[Verdict] = []
     for entry in entries:
         parsed = version(entry.version)
         reasons: list[str] = []
-        if not contains(spec, entry.version, True):
+        if not contains(spec_text, entry.version, True):
             reasons.append(f'outside "{spec_text}"')
         elif parsed.is_prerelease and not (spec.prereleases or exact or not finals_match):
             reasons.append("a prerelease, and the specifier names none")
