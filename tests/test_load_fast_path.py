@@ -1,0 +1,102 @@
+"""The loader's fast construction (documents without anchors or merge keys) builds
+exactly what PyYAML's general construction builds: the same values, the same duplicate
+keys, the same errors at the same positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlops_plan import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    fast = load.load_documents("f.yaml", text)
+    with monkeypatch.context() as patch:
+        general = yaml.constructor.BaseConstructor.construct_document
+        patch.setattr(load._Loader, "construct_document", general)
+        slow = load.load_documents("f.yaml", text)
+    return fast, slow
+
+
+def same(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    fast, slow = both(text, monkeypatch)
+    assert fast == slow
+    # equal as values is not enough: 1 == 1.0 == True
+    assert repr(fast) == repr(slow)
+    return fast
+
+
+CORPUS = sorted(
+    {
+        *ROOT.glob("examples/**/*.yaml"),
+        *ROOT.glob("tests/fixtures/**/*.yaml"),
+        *ROOT.glob("tests/fixtures/**/*.yml"),
+    }
+)
+
+
+def test_the_corpus_is_large() -> None:
+    assert len(CORPUS) > 100
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_yaml_file_of_the_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    same(path.read_text(errors="replace"), monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\nb: {c: 1, c: 2}\n",  # duplicates, nested too
+        "1: a\n'1': b\ntrue: c\n1.0: d\n~: e\n",  # keys of different types
+        "a: [1, 1.5, .inf, -.nan, 0x1F, 0o17, 1_000, +1, yes, no, on, off, null, ~]\n",
+        "when: 2026-12-18T00:00:00Z\nday: 2027-01-04\nraw: !!binary aGVsbG8=\n",
+        "s: !!str 1\ni: !!int '2'\nf: !!float '3'\n",
+        "? [a, b]\n: 1\n",  # an unhashable key
+        "{[a]: 1}\n",
+        "a: !custom x\n",
+        "a: !!python/object:os.system x\n",
+        "a: !!int x\n",  # a value that fails its tag
+        "a: !!set {x, y}\nb: !!omap [{x: 1}]\n",
+        "--- 1\n--- [a]\n--- {a: b}\n---\n",
+        "a: =\n",
+        "a: 'x'\nb: \"y\\n\"\nc: |\n  block\nd: >\n  folded\n",
+        "x: &a 1\ny: *a\n",  # anchors: the general path
+        "base: &b {k: 1}\nm: {<<: *b, k: 2}\n",
+    ],
+)
+def test_the_corners_of_yaml(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    same(text, monkeypatch)
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["yes", "null", "1.0", "0x1F", "2026-01-01", "~", "=", "<<", "&x", "*x"]),
+)
+keys = st.one_of(st.text(max_size=8), st.integers(-3, 3), st.booleans())
+data = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=data, flow=st.booleans(), duplicate=st.booleans())
+def test_any_dumped_data(value: Any, flow: bool, duplicate: bool) -> None:
+    text = yaml.safe_dump({"doc": value, "k": 1}, default_flow_style=flow, sort_keys=False)
+    if duplicate:
+        text += "k: 2\n" if not flow else ""
+    with pytest.MonkeyPatch.context() as patch:
+        same(text, patch)
