@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshal
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,7 +59,11 @@ class Loaded:
 
 
 def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
-    """Read, parse and validate a repository from a folder (finding its root) or a source."""
+    """Read, parse and validate a repository from a folder (finding its root) or a source.
+
+    Files are validated in order as their parses arrive, so that on a large repository
+    this process validates while the workers parse (parse_stream).
+    """
     source = path if isinstance(path, load.Source) else load.Source(load.find_root(path))
     root = source.root
     locator = Locator(source)
@@ -70,71 +74,102 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     findings.extend(config_findings)
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     findings.extend(discovery_findings)
-    docs: list[load.RawDoc] = []
     cache = ParseCache.for_root(root, enabled=use_cache)
-    parsed: dict[str, tuple[list[load.RawDoc], list[Finding]]] = {}
-    texts: dict[str, str] = {}
-    misses: list[tuple[str, str, str]] = []  # (rel, key, text)
+    # without a cache there is no key to compute: workers read the files themselves
+    workers_read = not cache.enabled and type(source) in _READ_IN_WORKERS
+    known: dict[str, _Parsed] = {}  # from the cache, or unreadable
+    misses: list[_Item] = []
     keys: dict[str, str] = {}
     for rel in files:
         key = source.cache_key(rel)
-        if key is None:
+        text: str | None = None
+        if key is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                parsed[rel] = ([], [read])
+                known[rel] = ([], [read], None)
                 continue
-            texts[rel] = read
-            key = content_key(read)
-        keys[rel] = key
-        cached = cache.get(key)
-        if cached is not None:
-            parsed[rel] = (
-                [load.RawDoc(rel, index, data) for index, data in cached[0]],
-                [f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]],
-            )
-            continue
-        if rel not in texts:
+            text, key = read, content_key(read)
+        if key is not None:
+            keys[rel] = key
+            cached = cache.get(key)
+            if cached is not None:
+                known[rel] = (
+                    [load.RawDoc(rel, index, data) for index, data in cached[0]],
+                    [f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]],
+                    text,
+                )
+                continue
+        if text is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                parsed[rel] = ([], [read])
+                known[rel] = ([], [read], None)
                 continue
-            texts[rel] = read
-        misses.append((rel, key, texts[rel]))
-    for (rel, key, _), result in zip(misses, parse_many(misses), strict=True):
-        parsed[rel] = result
-        cache.put(key, ([(d.doc, d.data) for d in result[0]], result[1]))
-    cache.save()
+            text = read
+        misses.append((rel, key or "", text))
+    repo = Repository(root=root, config=config)
+    docs: list[load.RawDoc] = []
+    validation: list[Finding] = []
+    batch: list[load.RawDoc] = []
+    fresh = parse_stream(misses, source)
     for rel in files:
-        file_docs, file_findings = parsed[rel]
-        if rel in texts and (file_docs or file_findings):
-            locator.texts[rel] = texts[rel]
+        if rel in known:
+            file_docs, file_findings, text = known[rel]
+        else:
+            file_docs, file_findings, text = next(fresh)
+            key = keys.get(rel)
+            if key is not None:
+                cache.put(key, ([(d.doc, d.data) for d in file_docs], file_findings))
+        if text is not None and (file_docs or file_findings):
+            locator.texts[rel] = text
         docs.extend(file_docs)
         findings.extend(file_findings)
-    repo = Repository(root=root, config=config)
-    findings.extend(validate_documents(repo, docs, locator))
+        batch.extend(file_docs)
+        if len(batch) >= VALIDATE_BATCH:
+            validation.extend(validate_documents(repo, batch, locator))
+            batch = []
+    validation.extend(validate_documents(repo, batch, locator))
+    cache.save()
+    findings.extend(validation)
     return Loaded(
         repo=repo, locator=locator, findings=findings, files=len(files), keys=keys, docs=docs
     )
 
 
+# documents are validated in order, a batch at a time: the same result as all at once
+VALIDATE_BATCH = 256
 PARALLEL_MIN_FILES = 400
+_READ_IN_WORKERS: tuple[type[load.Source], ...] = (load.Source,)
+
+_Item = tuple[str, str, str | None]  # (file, cache key, text or None: read it)
+_Parsed = tuple[list[load.RawDoc], list[Finding], str | None]  # docs, findings, text
+_SOURCE: load.Source | None = None  # the workers' source, inherited through fork
 
 
-def _parse(item: tuple[str, str, str]) -> tuple[list[load.RawDoc], list[Finding]]:
-    return load.parse(item[0], item[2])
+def _parse(item: _Item) -> _Parsed:
+    rel, _, text = item
+    if text is None:
+        assert _SOURCE is not None
+        read = _SOURCE.read_text(rel)
+        if isinstance(read, Finding):
+            return [], [read], None
+        text = read
+    docs, findings = load.parse(rel, text)
+    return docs, findings, text
 
 
-_Packed = tuple[list[tuple[int, Any]], list[tuple[Any, ...]]]
+_Packed = tuple[list[tuple[int, Any]], list[tuple[Any, ...]], str | None]
 
 
-def _parse_packed(item: tuple[str, str, str]) -> bytes:
+def _parse_packed(item: _Item) -> bytes:
     """A worker's parse, packed for the trip back. marshal writes plain data about ten
     times faster than pickle, and the trip back is the cost of parsing in parallel;
-    pickle only when a value needs it (a timestamp)."""
-    docs, findings = _parse(item)
+    pickle only when a value needs it (a timestamp). The text comes back only when the
+    worker read it."""
+    docs, findings, text = _parse(item)
     payload: _Packed = (
         [(d.doc, d.data) for d in docs],
         [(f.rule, f.severity.value, f.file, f.line, f.col, f.message, f.hint) for f in findings],
+        text if item[2] is None else None,
     )
     try:
         return b"m" + marshal.dumps(payload)
@@ -142,10 +177,11 @@ def _parse_packed(item: tuple[str, str, str]) -> bytes:
         return b"p" + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(rel: str, packed: bytes) -> tuple[list[load.RawDoc], list[Finding]]:
+def _unpack(item: _Item, packed: bytes) -> _Parsed:
+    rel = item[0]
     body = memoryview(packed)[1:]
     payload: _Packed = marshal.loads(body) if packed[:1] == b"m" else pickle.loads(body)
-    docs, findings = payload
+    docs, findings, text = payload
     return (
         [load.RawDoc(rel, index, data) for index, data in docs],
         [
@@ -160,31 +196,43 @@ def _unpack(rel: str, packed: bytes) -> tuple[list[load.RawDoc], list[Finding]]:
             )
             for rule, severity, file, line, col, message, hint in findings
         ],
+        item[2] if text is None else text,
     )
 
 
-def parse_many(
-    items: list[tuple[str, str, str]],
-) -> list[tuple[list[load.RawDoc], list[Finding]]]:
-    """Parse files, on both cores when there are enough of them to pay for the workers.
-
-    Results come back in the order of `items`, so output stays deterministic.
-    """
+def parse_stream(items: list[_Item], source: load.Source) -> Iterator[_Parsed]:
+    """Parse files (reading those without a text), in the order of `items`: on both cores
+    when there are enough of them to pay for the workers, here otherwise."""
+    global _SOURCE
     import os
 
+    _SOURCE = source
     workers = min(os.cpu_count() or 1, 4)
-    if len(items) < PARALLEL_MIN_FILES or workers < 2:
-        return [_parse(item) for item in items]
-    import multiprocessing
+    context = None
+    if len(items) >= PARALLEL_MIN_FILES and workers >= 2:
+        import multiprocessing
 
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform
+            context = None
     try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this platform
-        return [_parse(item) for item in items]
-    with context.Pool(workers) as pool:
-        chunk = max(16, len(items) // (workers * 8))
-        packed = pool.map(_parse_packed, items, chunksize=chunk)
-    return [_unpack(item[0], data) for item, data in zip(items, packed, strict=True)]
+        if context is None:
+            yield from map(_parse, items)
+            return
+        with context.Pool(workers) as pool:
+            chunk = max(16, len(items) // (workers * 16))
+            for item, packed in zip(
+                items, pool.imap(_parse_packed, items, chunksize=chunk), strict=True
+            ):
+                yield _unpack(item, packed)
+    finally:
+        _SOURCE = None
+
+
+def parse_many(items: list[_Item], source: load.Source | None = None) -> list[_Parsed]:
+    """Every file of `items` parsed, in order (see parse_stream)."""
+    return list(parse_stream(items, source or load.Source(Path())))
 
 
 def read_lock(loaded: Loaded) -> tuple[m.LockFile | None, list[Finding]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 _PATTERNS = (
     re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),  # AWS access key id
@@ -31,6 +32,7 @@ def entropy(value: str) -> float:
     return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
 
 
+@lru_cache(maxsize=65536)  # a repository repeats its variables in every environment
 def credential_kind(name: str, value: str) -> str | None:
     """Why `value` (of the variable `name`) looks like a credential, or None."""
     for pattern in _PATTERNS:

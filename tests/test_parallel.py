@@ -37,7 +37,7 @@ def test_parsing_in_workers_equals_parsing_here(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 0)
     workers = parse_many(items)
     assert workers == here
-    rules = {f.rule for _, found in here for f in found}
+    rules = {f.rule for _, found, _ in here for f in found}
     assert {"MP001", "MP002"} <= rules  # findings made the trip too
     env = here[[rel for rel, _, _ in items].index("env.yaml")][0]
     start = env[0].data["spec"]["freezes"][0]["start"]
@@ -89,3 +89,28 @@ def test_a_failing_child_is_redone_here(
     monkeypatch.setattr(policies, "evaluate", flaky)
     monkeypatch.setattr(analysis, "PARALLEL_MIN_DEPLOYMENTS", 0)
     assert _findings(repo) == here
+
+
+def test_files_read_and_parsed_by_workers_equal_files_read_here(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "binary.yaml").write_bytes(b"apiVersion: mlops-plan/v1\n\0")
+    (repo / "broken.yaml").write_text("apiVersion: mlops-plan/v1\nkind: Model\nspec: [\n")
+    (repo / "bad.yaml").write_text(FILES["model.yaml"].replace('"1.2.0"', "1.2", 1))
+
+    def everything() -> tuple[object, ...]:
+        found = analyze(repo, use_cache=False)
+        loaded = found.loaded
+        rules = [(f.rule, f.file, f.line, f.col) for f in rule_findings(found)]
+        return (loaded.findings, sorted(loaded.repo.models), loaded.docs, rules)
+
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 1_000_000)
+    here = everything()
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 0)
+    assert everything() == here
+    parse_rules = {(f.rule, f.file) for f in here[0]}  # type: ignore[attr-defined]
+    assert {
+        ("MP001", "binary.yaml"),
+        ("MP001", "broken.yaml"),
+        ("MP101", "bad.yaml"),
+    } <= parse_rules
