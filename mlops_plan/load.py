@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -340,9 +341,25 @@ def _depth_bound(text: str) -> int:
     recursive composer could overflow the C stack.
     """
     flow = text.count("[") + text.count("{")
+    # the bound passes MAX_DEPTH only if the indentation or a compact run reaches half of
+    # what is left: two searches that allocate nothing answer that for almost every file
+    half = (MAX_DEPTH - 1 - flow) // 2 + 1
+    if half > 1 and not _deep_indent(half).search(text) and not _long_run(half).search(text):
+        return flow + 2 * (half - 1) + 1  # an upper bound, at most MAX_DEPTH
     indent = max((len(m) for m in _INDENT.findall(text)), default=0)
     compact = max((len(m) for m in _COMPACT.findall(text)), default=0)
     return flow + indent + compact + 1
+
+
+@cache
+def _deep_indent(width: int) -> re.Pattern[str]:
+    return re.compile(rf"^ {{{width},}}", re.MULTILINE)
+
+
+@cache
+def _long_run(length: int) -> re.Pattern[str]:
+    """Every compact run (`- - - x`) of `length` characters or more, and more besides."""
+    return re.compile(rf"[-?:][-?: ]{{{length - 1},}}")
 
 
 def _too_deep(text: str) -> Any:

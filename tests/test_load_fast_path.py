@@ -100,3 +100,27 @@ def test_any_dumped_data(value: Any, flow: bool, duplicate: bool) -> None:
         text += "k: 2\n" if not flow else ""
     with pytest.MonkeyPatch.context() as patch:
         same(text, patch)
+
+
+def _full_bound(text: str) -> int:
+    """The depth bound as first defined: brackets + deepest indentation + longest run."""
+    import re
+
+    flow = text.count("[") + text.count("{")
+    indent = max((len(m) for m in re.findall(r"^ *", text, re.MULTILINE)), default=0)
+    compact = max((len(m) for m in re.findall(r"(?:[-?:] +){2,}", text)), default=0)
+    return flow + indent + compact + 1
+
+
+@given(
+    text=st.text(alphabet=" -?:[{a\n", max_size=300),
+    depth=st.integers(0, 80),
+    kind=st.sampled_from(["indent", "compact", "flow"]),
+)
+def test_the_quick_depth_check_decides_as_the_full_bound(text: str, depth: int, kind: str) -> None:
+    deep = {"indent": " " * depth + "a", "compact": "- " * depth + "a", "flow": "[" * depth}[kind]
+    for sample in (text, text + "\n" + deep, deep + "\n" + text):
+        assert (load._depth_bound(sample) > load.MAX_DEPTH) == (
+            _full_bound(sample) > load.MAX_DEPTH
+        )
+        assert load._depth_bound(sample) >= min(_full_bound(sample), load.MAX_DEPTH)
