@@ -1,3 +1,3 @@
-from mlops_plan.cli import main
+from mlops_plan.cli import run
 
-raise SystemExit(main())
+run()
