@@ -75,8 +75,9 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     findings.extend(discovery_findings)
     cache = ParseCache.for_root(root, enabled=use_cache)
-    # without a cache there is no key to compute: workers read the files themselves
-    workers_read = not cache.enabled and type(source) in _READ_IN_WORKERS
+    # nothing to look up (no cache, or an empty one): workers read the files themselves,
+    # and compute their content keys
+    workers_read = cache.empty and type(source) in _READ_IN_WORKERS
     known: dict[str, _Parsed] = {}  # from the cache, or unreadable
     misses: list[_Item] = []
     keys: dict[str, str] = {}
@@ -86,7 +87,7 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
         if key is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                known[rel] = ([], [read], None)
+                known[rel] = ([], [read], None, None)
                 continue
             text, key = read, content_key(read)
         if key is not None:
@@ -97,12 +98,13 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
                     [load.RawDoc(rel, index, data) for index, data in cached[0]],
                     [f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]],
                     text,
+                    key,
                 )
                 continue
         if text is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                known[rel] = ([], [read], None)
+                known[rel] = ([], [read], None, None)
                 continue
             text = read
         misses.append((rel, key or "", text))
@@ -113,11 +115,11 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     fresh = parse_stream(misses, source)
     for rel in files:
         if rel in known:
-            file_docs, file_findings, text = known[rel]
+            file_docs, file_findings, text, _ = known[rel]
         else:
-            file_docs, file_findings, text = next(fresh)
-            key = keys.get(rel)
+            file_docs, file_findings, text, key = next(fresh)
             if key is not None:
+                keys[rel] = key
                 cache.put(key, ([(d.doc, d.data) for d in file_docs], file_findings))
         if text is not None and (file_docs or file_findings):
             locator.texts[rel] = text
@@ -140,24 +142,25 @@ VALIDATE_BATCH = 256
 PARALLEL_MIN_FILES = 400
 _READ_IN_WORKERS: tuple[type[load.Source], ...] = (load.Source,)
 
-_Item = tuple[str, str, str | None]  # (file, cache key, text or None: read it)
-_Parsed = tuple[list[load.RawDoc], list[Finding], str | None]  # docs, findings, text
+_Item = tuple[str, str, str | None]  # (file, cache key or "", text or None: read it)
+# docs, findings, text, cache key (None: unreadable)
+_Parsed = tuple[list[load.RawDoc], list[Finding], str | None, str | None]
 _SOURCE: load.Source | None = None  # the workers' source, inherited through fork
 
 
 def _parse(item: _Item) -> _Parsed:
-    rel, _, text = item
+    rel, key, text = item
     if text is None:
         assert _SOURCE is not None
         read = _SOURCE.read_text(rel)
         if isinstance(read, Finding):
-            return [], [read], None
-        text = read
+            return [], [read], None, None
+        text, key = read, content_key(read)
     docs, findings = load.parse(rel, text)
-    return docs, findings, text
+    return docs, findings, text, key or None
 
 
-_Packed = tuple[list[tuple[int, Any]], list[tuple[Any, ...]], str | None]
+_Packed = tuple[list[tuple[int, Any]], list[tuple[Any, ...]], str | None, str | None]
 
 
 def _parse_packed(item: _Item) -> bytes:
@@ -165,11 +168,12 @@ def _parse_packed(item: _Item) -> bytes:
     times faster than pickle, and the trip back is the cost of parsing in parallel;
     pickle only when a value needs it (a timestamp). The text comes back only when the
     worker read it."""
-    docs, findings, text = _parse(item)
+    docs, findings, text, key = _parse(item)
     payload: _Packed = (
         [(d.doc, d.data) for d in docs],
         [(f.rule, f.severity.value, f.file, f.line, f.col, f.message, f.hint) for f in findings],
         text if item[2] is None else None,
+        key,
     )
     try:
         return b"m" + marshal.dumps(payload)
@@ -181,7 +185,7 @@ def _unpack(item: _Item, packed: bytes) -> _Parsed:
     rel = item[0]
     body = memoryview(packed)[1:]
     payload: _Packed = marshal.loads(body) if packed[:1] == b"m" else pickle.loads(body)
-    docs, findings, text = payload
+    docs, findings, text, key = payload
     return (
         [load.RawDoc(rel, index, data) for index, data in docs],
         [
@@ -197,6 +201,7 @@ def _unpack(item: _Item, packed: bytes) -> _Parsed:
             for rule, severity, file, line, col, message, hint in findings
         ],
         item[2] if text is None else text,
+        key,
     )
 
 

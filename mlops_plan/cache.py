@@ -74,6 +74,11 @@ class ParseCache:
             return {}
         return data if isinstance(data, dict) else {}
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to look up: off, or nothing stored yet."""
+        return not self.enabled or not (self._old or self._used)
+
     def get(self, key: str) -> Any | None:
         if not self.enabled:
             return None

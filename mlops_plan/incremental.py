@@ -39,12 +39,14 @@ from mlops_plan.cache import cache_dir, content_key
 from mlops_plan.findings import Finding
 
 if TYPE_CHECKING:
-    from mlops_plan.analysis import Loaded
+    from mlops_plan.analysis import Analysis, Loaded
 
 FORMAT = 1
 COMPONENT_KINDS = frozenset({"Model", "Deployment"})
 # findings whose text depends on names or files anywhere in the repository
 GLOBAL_RULES = frozenset({"MP001", "MP003", "MP103", "MP201"})
+# the findings of parsing a file (the others come from validation and rules)
+PARSE_RULES = frozenset({"MP001", "MP002", "MP003"})
 # a change that reaches more files than this is linted in full
 MAX_AFFECTED_SHARE = 0.2
 # a file whose inode changed this close to a run's start may have changed during it
@@ -367,3 +369,129 @@ class _Subset(load.Source):
         self, include: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...]
     ) -> tuple[list[str], list[Finding]]:
         return list(self._files), []
+
+
+# --- the base of a plan, derived from its head -------------------------------------------
+
+
+def derive_base(head: Analysis, source: load.Source) -> Analysis | None:
+    """The analysis of `source` (a plan's base), built from the head's where they agree.
+
+    A base usually differs from its head in a few model and deployment files. Files with
+    the same content key (git blob id) keep the head's parsed and validated documents;
+    deployments that no changed file reaches (see `_affected`) keep the head's
+    resolution. Anything else (the configuration, the lockfile, a shared file, a file
+    that does not parse) returns None: analyse the base in full.
+    """
+    from mlops_plan.analysis import Analysis, Loaded
+    from mlops_plan.effective import effective_deployments
+    from mlops_plan.resolve import pins, resolve
+    from mlops_plan.validate import Repository, validate_documents
+
+    loaded = head.loaded
+    if not loaded.keys or not isinstance(source, load.Source):
+        return None
+    for rel in (load.CONFIG_FILE, load.LOCK_FILE):
+        text = source.read_text(rel) if source.exists(rel) else None
+        if text != loaded.locator.texts.get(rel):
+            return None
+    config = head.repo.config
+    files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
+    if discovery_findings:
+        return None
+    head_docs: dict[str, list[load.RawDoc]] = {}
+    for raw in loaded.docs:
+        head_docs.setdefault(raw.file, []).append(raw)
+    head_findings: dict[str, list[Finding]] = {}
+    for finding in loaded.findings:
+        head_findings.setdefault(finding.file or "", []).append(finding)
+    if any(f.rule in GLOBAL_RULES for found in head_findings.values() for f in found):
+        return None
+    keys: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for rel in files:
+        key = source.cache_key(rel)
+        if key is None:
+            text = source.read_text(rel)
+            if isinstance(text, Finding):
+                return None
+            texts[rel], key = text, content_key(text)
+        keys[rel] = key
+    changed = [rel for rel in files if keys[rel] != loaded.keys.get(rel)]
+    changed += [rel for rel in loaded.keys if rel not in keys]
+    if not changed:
+        return head
+    if len(changed) > max(50, MAX_AFFECTED_SHARE * len(files)):
+        return None
+    base_parsed: dict[str, tuple[list[load.RawDoc], list[Finding], str]] = {}
+    head_table: dict[str, Facts] = {}
+    base_table: dict[str, Facts] = {}
+    no_stat = (0, 0, 0, 0)
+    for rel in loaded.keys:
+        component, declares, refers = facts_of(head_docs.get(rel, ()), head_findings.get(rel, ()))
+        head_table[rel] = Facts(loaded.keys[rel], no_stat, component, declares, refers)
+    for rel in files:
+        if rel in head_table and keys[rel] == head_table[rel].key:
+            base_table[rel] = head_table[rel]
+            continue
+        text = texts.get(rel)
+        if text is None:
+            read = source.read_text(rel)
+            if isinstance(read, Finding):
+                return None
+            text = read
+        parsed_docs, parse_findings = load.parse(rel, text)
+        base_parsed[rel] = (parsed_docs, parse_findings, text)
+        component, declares, refers = facts_of(parsed_docs, parse_findings)
+        base_table[rel] = Facts(keys[rel], no_stat, component, declares, refers)
+    for rel in changed:
+        for table in (head_table, base_table):
+            if rel in table and not table[rel].component:
+                return None
+    affected = _affected(head_table, base_table, changed)
+    if len(affected) > max(50, MAX_AFFECTED_SHARE * len(files)):
+        return None
+    # the base's documents, in file order; the head's where the content is the same
+    locator = load.Locator(source)
+    locator.texts.update(
+        (rel, text)
+        for rel, text in loaded.locator.texts.items()
+        if rel in base_table and rel not in base_parsed
+    )
+    for rel in (load.CONFIG_FILE, load.LOCK_FILE):
+        if rel in loaded.locator.texts:
+            locator.texts[rel] = loaded.locator.texts[rel]
+    docs: list[load.RawDoc] = []
+    # the configuration's findings (the same file), then each file's parse findings
+    findings = [f for f in loaded.findings if f.file == load.CONFIG_FILE]
+    for rel in files:
+        if rel in base_parsed:
+            file_docs, file_findings, text = base_parsed[rel]
+            if file_docs or file_findings:
+                locator.texts[rel] = text
+        else:
+            file_docs = head_docs.get(rel, [])
+            file_findings = [f for f in head_findings.get(rel, []) if f.rule in PARSE_RULES]
+        docs.extend(file_docs)
+        findings.extend(file_findings)
+    reuse = {
+        origin: head.repo.of_kind(kind)[name]
+        for (kind, name), origin in head.repo.origins.items()
+        if origin[0] not in base_parsed
+    }
+    repo = Repository(root=source.root, config=config)
+    findings.extend(validate_documents(repo, docs, locator, reuse))
+    base = Loaded(
+        repo=repo, locator=locator, findings=findings, files=len(files), keys=keys, docs=docs
+    )
+    deployments = effective_deployments(repo)
+    fresh = {
+        name
+        for rel in affected
+        for table in (head_table, base_table)
+        if rel in table
+        for kind, name in table[rel].declares
+        if kind == "Deployment"
+    }
+    resolution = resolve(repo, deployments, pins(head.lock), reuse=head.resolution, fresh=fresh)
+    return Analysis(base, deployments, resolution, head.lock, head.lock_findings)

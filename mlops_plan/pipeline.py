@@ -167,9 +167,13 @@ def analyze_base(
     head: Analysis, base: str, use_cache: bool = True
 ) -> tuple[Analysis, dict[str, object]]:
     """The base of a plan: a folder (any VCS export) or a git ref's merge-base with HEAD."""
+    from mlops_plan.incremental import derive_base
+
     folder = Path(base)
     if folder.is_dir():
-        return analyze(load.Source(folder.resolve()), use_cache=use_cache), {
+        source = load.Source(folder.resolve())
+        derived = derive_base(head, source)
+        return derived or analyze(source, use_cache=use_cache), {
             "kind": "dir",
             "ref": base,
             "commit": None,
@@ -177,7 +181,8 @@ def analyze_base(
     from mlops_plan import vcs
 
     source = vcs.base_source(head.repo.root, base)
-    return analyze(source, use_cache=use_cache), {
+    derived = derive_base(head, source)
+    return derived or analyze(source, use_cache=use_cache), {
         "kind": "git",
         "ref": base,
         "commit": source.commit.hexsha,

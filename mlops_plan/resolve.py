@@ -11,7 +11,7 @@ pip uses; the others need no search. Every verdict keeps its reason, so a failur
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -352,15 +352,26 @@ def resolve(
     repo: Repository,
     deployments: list[EffectiveDeployment],
     pins: Mapping[str, str] | None = None,
+    reuse: Resolution | None = None,
+    fresh: Collection[str] = (),
 ) -> Resolution:
-    """Resolve every effective deployment; `pins` (from the lockfile) are preferred."""
+    """Resolve every effective deployment; `pins` (from the lockfile) are preferred.
+
+    With `reuse`, the deployments not named in `fresh` take their resolution from it:
+    the caller vouches that nothing they depend on differs (incremental.derive_base).
+    """
     pins = pins or {}
+    reused: set[str] = set()
     cache: dict[_Key, tuple[Reason, ...]] = {}
     memo: dict[_VerdictKey, tuple[Verdict, ...]] = {}
     resolved: dict[str, Resolved] = {}
     by_environment: dict[str, list[str]] = defaultdict(list)
     for eff in deployments:
         by_environment[eff.environment].append(eff.address)
+        if reuse is not None and eff.name not in fresh and eff.address in reuse.resolved:
+            resolved[eff.address] = reuse.resolved[eff.address]
+            reused.add(eff.address)
+            continue
         model = repo.models.get(eff.model)
         placement = placement_of(repo, eff)
         if isinstance(placement, str):
@@ -378,7 +389,8 @@ def resolve(
         resolved[eff.address] = item
     resolution = Resolution(resolved, dict(by_environment), cache)
     for _environment, addresses in sorted(by_environment.items()):
-        _resolve_environment(repo, resolution, addresses, pins)
+        todo = [a for a in addresses if a not in reused] if reused else addresses
+        _resolve_environment(repo, resolution, todo, pins)
     return resolution
 
 

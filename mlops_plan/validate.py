@@ -7,6 +7,7 @@ both on every fixture), at a fraction of the cost of a JSON Schema interpreter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -104,8 +105,17 @@ def did_you_mean(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> 
     return f'did you mean "{best[1]}"?' if best else None
 
 
-def validate_documents(repo: Repository, docs: list[RawDoc], locator: Locator) -> list[Finding]:
-    """Check kinds and schemas, fill `repo` with the valid documents, return findings."""
+def validate_documents(
+    repo: Repository,
+    docs: list[RawDoc],
+    locator: Locator,
+    reuse: Mapping[tuple[str, int], m.Document] | None = None,
+) -> list[Finding]:
+    """Check kinds and schemas, fill `repo` with the valid documents, return findings.
+
+    `reuse` holds documents already validated from the same data, by (file, index):
+    validation is a pure function of a document's data, so they are taken as they are.
+    """
     findings: list[Finding] = []
     for raw in docs:
         anchor = Anchor(raw.file, raw.doc, ())
@@ -132,7 +142,8 @@ def validate_documents(repo: Repository, docs: list[RawDoc], locator: Locator) -
             findings.append(finding_at(locator, "MP102", where, message, hint))
             continue
         try:
-            document = cls.model_validate(raw.data)
+            known = reuse.get((raw.file, raw.doc)) if reuse is not None else None
+            document = known if type(known) is cls else cls.model_validate(raw.data)
         except ValidationError as exc:
             findings.extend(schema_findings(exc, raw.data, anchor, locator, kind_schema(kind)))
             metadata = raw.data.get("metadata")

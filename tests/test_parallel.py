@@ -37,7 +37,7 @@ def test_parsing_in_workers_equals_parsing_here(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 0)
     workers = parse_many(items)
     assert workers == here
-    rules = {f.rule for _, found, _ in here for f in found}
+    rules = {f.rule for _, found, _, _ in here for f in found}
     assert {"MP001", "MP002"} <= rules  # findings made the trip too
     env = here[[rel for rel, _, _ in items].index("env.yaml")][0]
     start = env[0].data["spec"]["freezes"][0]["start"]
