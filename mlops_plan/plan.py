@@ -132,12 +132,23 @@ def effective_object(item: Resolved) -> dict[str, Any] | None:
     }
 
 
-def objects(analysis: Analysis | None) -> dict[str, dict[str, Any]]:
+_Known = dict[int, tuple[Resolved, dict[str, Any] | None]]
+
+
+def objects(analysis: Analysis | None, known: _Known | None = None) -> dict[str, dict[str, Any]]:
+    """The effective objects of an analysis, by address. `known` remembers them by
+    resolution item: a base derived from its head shares most items with it."""
     if analysis is None:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for address, item in analysis.resolution.resolved.items():
-        obj = effective_object(item)
+        seen = known.get(id(item)) if known is not None else None
+        if seen is not None and seen[0] is item:
+            obj = seen[1]
+        else:
+            obj = effective_object(item)
+            if known is not None:
+                known[id(item)] = (item, obj)
         if obj is not None:
             out[address] = obj
     return out
@@ -546,8 +557,9 @@ def compute(
     prior: dict[str, dict[str, Any]] | None = None,
 ) -> list[ResourceChange]:
     """Changes from `base` (or, when given, the `prior` objects of the state) to `head`."""
-    before_all = prior if prior is not None else objects(base)
-    after_all = objects(head)
+    known: _Known = {}
+    after_all = objects(head, known)
+    before_all = prior if prior is not None else objects(base, known)
     changes: list[ResourceChange] = []
     for address in sorted(set(before_all) | set(after_all)):
         before, after = before_all.get(address), after_all.get(address)
