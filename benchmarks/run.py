@@ -135,6 +135,14 @@ def _report():
     with open(os.environ["MLOPS_BENCH_RSS_FILE"], "w", encoding="ascii") as out:
         out.write(str(max(hwm, kids)))
 atexit.register(_report)
+# mlops-plan's console script leaves with os._exit (no atexit): report first, from this
+# process only (forked workers leave through os._exit too)
+_pid, _real_exit = os.getpid(), os._exit
+def _exit(code):
+    if os.getpid() == _pid:
+        _report()
+    _real_exit(code)
+os._exit = _exit
 mode, target, *rest = sys.argv[1:]
 if mode == "-m":
     sys.argv = [target, *rest]

@@ -26,22 +26,23 @@ The tests compare incremental and full lints over many edits.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from mlops_plan import load
+from mlops_plan import __version__, load
 from mlops_plan.cache import cache_dir, content_key
 from mlops_plan.findings import Finding
 
 if TYPE_CHECKING:
     from mlops_plan.analysis import Analysis, Loaded
 
-FORMAT = 1
+FORMAT = 2
 COMPONENT_KINDS = frozenset({"Model", "Deployment"})
 # findings whose text depends on names or files anywhere in the repository
 GLOBAL_RULES = frozenset({"MP001", "MP003", "MP103", "MP201"})
@@ -80,7 +81,7 @@ class Outcome(NamedTuple):
 
 def snapshot_path(root: Path) -> Path:
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return cache_dir() / f"lint-{key}.pickle"
+    return cache_dir() / f"lint-{key}.snapshot"
 
 
 def stat_of(path: str) -> tuple[int, int, int, int] | None:
@@ -138,31 +139,57 @@ def context_digest(source: load.Source, options: Mapping[str, object]) -> str:
 
 
 def read(root: Path) -> Snapshot | None:
+    """The snapshot of the last lint of `root`, or None (absent, damaged, or written by
+    another version of mlops-plan or of Python: lint in full)."""
     try:
-        with snapshot_path(root).open("rb") as handle:
-            data = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        return None  # absent, torn or from another version: lint in full
-    except (ValueError, TypeError, IndexError, KeyError):
+        data = marshal.loads(snapshot_path(root).read_bytes())
+        header, context, include, exclude, started_ns, table, findings = data
+        if header != _header():
+            return None
+        files = {rel: Facts._make(facts) for rel, facts in table.items()}
+        by_file = {
+            file: [Finding(**dict(zip(_FINDING_FIELDS, row, strict=True))) for row in rows]
+            for file, rows in findings.items()
+        }
+        return Snapshot(context, include, exclude, started_ns, files, by_file)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
         return None
-    if not isinstance(data, tuple) or len(data) != 2 or data[0] != FORMAT:
-        return None
-    snapshot = data[1]
-    return snapshot if isinstance(snapshot, Snapshot) else None
 
 
 def write(root: Path, snapshot: Snapshot) -> None:
-    """Store the snapshot; a cache that cannot be written never fails the lint."""
+    """Store the snapshot; a cache that cannot be written never fails the lint.
+
+    marshal, not pickle: plain tuples and strings, written about ten times faster, and
+    nothing in the file can run code when it is read."""
     from mlops_plan.files import write_atomic
 
     path = snapshot_path(root)
+    findings = {
+        file: [(f.rule, f.severity.value, f.file, f.line, f.col, f.message, f.hint) for f in rows]
+        for file, rows in snapshot.findings.items()
+    }
+    data = (
+        _header(),
+        snapshot.context,
+        snapshot.include,
+        snapshot.exclude,
+        snapshot.started_ns,
+        {rel: tuple(facts) for rel, facts in snapshot.files.items()},
+        findings,
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = pickle.dumps((FORMAT, snapshot), protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomic(path, data, durable=False)
+        write_atomic(path, marshal.dumps(data), durable=False)
         _prune(path.parent)
-    except OSError:
+    except (OSError, ValueError):
         return
+
+
+_FINDING_FIELDS = ("rule", "severity", "file", "line", "col", "message", "hint")
+
+
+def _header() -> tuple[int, str, tuple[int, int]]:
+    return (FORMAT, __version__, (sys.version_info[0], sys.version_info[1]))
 
 
 def forget(root: Path) -> None:
@@ -173,7 +200,7 @@ def forget(root: Path) -> None:
 
 
 def _prune(folder: Path, keep: int = 32) -> None:
-    files = sorted(folder.glob("lint-*.pickle"), key=lambda p: p.stat().st_mtime)
+    files = sorted(folder.glob("lint-*.snapshot"), key=lambda p: p.stat().st_mtime)
     for old in files[:-keep]:
         old.unlink(missing_ok=True)
 
@@ -229,9 +256,9 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     trusted_before = snapshot.started_ns - RACY_NS
     current: dict[str, Facts] = {}
     changed: dict[str, str] = {}  # file -> text
+    prefix = str(root) + os.sep
     for rel in files:
-        path = str(root / rel)
-        stat = stat_of(path)
+        stat = stat_of(prefix + rel)
         if stat is None:
             return None
         facts = old.get(rel)

@@ -65,9 +65,33 @@ def _finding(
 
 
 def _compile(patterns: list[str] | tuple[str, ...]) -> Any:
+    """A matcher of relative file paths: pathspec's gitignore semantics.
+
+    When every pattern includes (no `!`), a path matches if any pattern does: their
+    regular expressions joined into one answer that in one call per path, instead of one
+    call per pattern through pathspec (a fifth of a warm lint of 10,000 files).
+    """
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    active = [p for p in spec.patterns if p.include is not None]
+    expressions = [e for p in active if isinstance(e := getattr(p, "regex", None), re.Pattern)]
+    texts = [_UNNAMED.sub("(?:", e.pattern) for e in expressions]
+    if len(texts) < len(active) or not all(p.include for p in active):
+        return spec
+    if any("(?P=" in text for text in texts):
+        return spec  # a back-reference needs its named group
+    return _Joined(re.compile("|".join(f"(?:{text})" for text in texts) or r"(?!)"))
+
+
+_UNNAMED = re.compile(r"\(\?P<\w+>")  # a named group, made plain to join expressions
+
+
+class _Joined(NamedTuple):
+    expression: re.Pattern[str]
+
+    def match_file(self, rel: str) -> bool:
+        return self.expression.match(rel) is not None
 
 
 def discover(

@@ -9,6 +9,7 @@ sequence, so the snapshot each step starts from is the one the previous step lef
 from __future__ import annotations
 
 import importlib.util
+import marshal
 import os
 import random
 import shutil
@@ -225,7 +226,9 @@ def test_a_damaged_snapshot_means_a_full_lint(example: Path, spy: Spy) -> None:
     lint(example)
     snapshot = incremental.snapshot_path(example)
     assert snapshot.is_file()
-    for damage in (b"", b"not a pickle", snapshot.read_bytes()[:100]):
+    whole = snapshot.read_bytes()
+    another_version = marshal.dumps(((1, "0.0.1", (3, 9)), "", (), (), 0, {}, {}))
+    for damage in (b"", b"not a snapshot", whole[:100], whole[:-3], b"\xff" * 64, another_version):
         snapshot.write_bytes(damage)
         same_as_full(example)
         assert spy.last == "full"
@@ -257,7 +260,7 @@ def test_the_cli_lints_incrementally_from_a_subfolder(
     full = run_cli(["lint", "--no-cache", "--format", "json", "."], cwd=example)
     assert first.code == second.code == full.code
     assert second.out == full.out
-    assert list(cache_dir().glob("lint-*.pickle"))
+    assert list(cache_dir().glob("lint-*.snapshot"))
 
 
 # --- randomized edits on a generated repository ------------------------------------------

@@ -124,3 +124,22 @@ def test_the_quick_depth_check_decides_as_the_full_bound(text: str, depth: int, 
             _full_bound(sample) > load.MAX_DEPTH
         )
         assert load._depth_bound(sample) >= min(_full_bound(sample), load.MAX_DEPTH)
+
+
+segments = st.sampled_from(["a", "b", "models", "x.yaml", "y.yml", ".hidden", "deep", "m.json"])
+patterns = st.sampled_from(
+    ["**/*.yaml", "*.yml", "models/", "a/**", "/b/*.yaml", "**/deep/**", "x.yaml", "m.*", "!a/*"]
+)
+
+
+@given(
+    paths=st.lists(st.lists(segments, min_size=1, max_size=4).map("/".join), max_size=20),
+    lines=st.lists(patterns, max_size=4),
+)
+def test_joined_include_patterns_match_as_pathspec_does(paths: list[str], lines: list[str]) -> None:
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    ours = load._compile(lines)
+    for path in paths:
+        assert ours.match_file(path) == spec.match_file(path), (lines, path)
