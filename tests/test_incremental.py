@@ -371,3 +371,35 @@ def test_random_edits_lint_as_a_full_lint_would(steps: list[tuple[int, int]]) ->
                 os.environ.pop("XDG_CACHE_HOME", None)
             else:
                 os.environ["XDG_CACHE_HOME"] = previous
+
+
+def test_concurrent_lints_share_one_cache_safely(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lints at once, on the same tree and cache: both right, the snapshot whole."""
+    import re
+    import subprocess
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "shared-cache")}
+    command = [sys.executable, "-m", "mlops_plan", "lint", "--format", "json", str(example)]
+    subprocess.run(command, env=env, capture_output=True, check=False)
+    path = example / FD
+    for replicas in (3, 4, 5):
+        path.write_text(
+            re.sub(r"(?m)^  replicas: \d+", f"  replicas: {replicas}", path.read_text())
+        )
+        running = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        outputs = [process.communicate() for process in running]
+        full = subprocess.run(
+            [*command, "--no-cache"], env=env, capture_output=True, check=False, text=True
+        )
+        for (out, err), process in zip(outputs, running, strict=True):
+            assert err == b""
+            assert out.decode() == full.stdout
+            assert process.returncode == full.returncode
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    snapshot = incremental.read(example)
+    assert snapshot is not None and FD in snapshot.files
