@@ -100,8 +100,9 @@ def lint(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Check the repository's declarations; exit 1 on an error finding."""
+    from importlib import import_module
+
     from mlops_plan import pipeline
-    from mlops_plan.render import findings_json, findings_text, github, sarif
 
     result = pipeline.lint(
         path,
@@ -111,12 +112,13 @@ def lint(
         no_ignore=no_ignore,
         use_cache=not no_cache,
     )
-    renderer = {
-        LintFormat.text: findings_text,
-        LintFormat.json: findings_json,
-        LintFormat.sarif: sarif,
-        LintFormat.github: github,
+    module = {
+        LintFormat.text: "findings_text",
+        LintFormat.json: "findings_json",
+        LintFormat.sarif: "sarif",
+        LintFormat.github: "github",
     }[output_format]
+    renderer = import_module(f"mlops_plan.render.{module}")  # only the one asked for
     sys.stdout.write(renderer.render(result, color=use_color()))
     raise typer.Exit(1 if result.failed(strict) else 0)
 

@@ -42,7 +42,7 @@ from mlops_plan.findings import Finding
 if TYPE_CHECKING:
     from mlops_plan.analysis import Analysis, Loaded
 
-FORMAT = 2
+FORMAT = 3
 COMPONENT_KINDS = frozenset({"Model", "Deployment"})
 # findings whose text depends on names or files anywhere in the repository
 GLOBAL_RULES = frozenset({"MP001", "MP003", "MP103", "MP201"})
@@ -72,6 +72,7 @@ class Snapshot:
     started_ns: int
     files: dict[str, Facts]
     findings: dict[str, list[Finding]]  # final findings by file ("" for none)
+    folders: dict[str, tuple[int, int, int, int]]  # every folder walked, and its stat
 
 
 class Outcome(NamedTuple):
@@ -143,7 +144,7 @@ def read(root: Path) -> Snapshot | None:
     another version of mlops-plan or of Python: lint in full)."""
     try:
         data = marshal.loads(snapshot_path(root).read_bytes())
-        header, context, include, exclude, started_ns, table, findings = data
+        header, context, include, exclude, started_ns, table, findings, folders = data
         if header != _header():
             return None
         files = {rel: Facts._make(facts) for rel, facts in table.items()}
@@ -151,7 +152,7 @@ def read(root: Path) -> Snapshot | None:
             file: [Finding(**dict(zip(_FINDING_FIELDS, row, strict=True))) for row in rows]
             for file, rows in findings.items()
         }
-        return Snapshot(context, include, exclude, started_ns, files, by_file)
+        return Snapshot(context, include, exclude, started_ns, files, by_file, folders)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
         return None
 
@@ -176,6 +177,7 @@ def write(root: Path, snapshot: Snapshot) -> None:
         snapshot.started_ns,
         {rel: tuple(facts) for rel, facts in snapshot.files.items()},
         findings,
+        snapshot.folders,
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +236,7 @@ def record(
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
         by_file.setdefault(finding.file or "", []).append(finding)
-    write(root, Snapshot(context, include, exclude, started_ns, table, by_file))
+    write(root, Snapshot(context, include, exclude, started_ns, table, by_file, folders_of(root)))
 
 
 def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
@@ -249,11 +251,17 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
         return None
     if any(f.rule in GLOBAL_RULES for found in snapshot.findings.values() for f in found):
         return None
-    files, discovery_findings = source.files(snapshot.include, snapshot.exclude)
-    if discovery_findings:
-        return None
     old = snapshot.files
     trusted_before = snapshot.started_ns - RACY_NS
+    # no folder changed: no file was added, removed or renamed, and the list is the last one
+    folders = _same_folders(root, snapshot.folders, trusted_before)
+    if folders is not None:
+        files = list(old)
+    else:
+        files, discovery_findings = source.files(snapshot.include, snapshot.exclude)
+        if discovery_findings:
+            return None
+        folders = folders_of(root)
     current: dict[str, Facts] = {}
     changed: dict[str, str] = {}  # file -> text
     prefix = str(root) + os.sep
@@ -276,7 +284,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     removed = [rel for rel in old if rel not in current and rel not in changed]
     if not changed and not removed:
         if any(f.stat != old[rel].stat for rel, f in current.items()):
-            write(root, _replace(snapshot, started_ns, current, snapshot.findings))
+            write(root, _replace(snapshot, started_ns, current, snapshot.findings, folders))
         return Outcome(_flatten(snapshot.findings), len(files))
     for rel in removed:
         if not old[rel].component:
@@ -317,7 +325,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     for file in affected:
         if file in new_by_file:
             merged[file] = new_by_file[file]
-    write(root, _replace(snapshot, started_ns, current, merged))
+    write(root, _replace(snapshot, started_ns, current, merged, folders))
     return Outcome(_flatten(merged), len(files))
 
 
@@ -326,6 +334,7 @@ def _replace(
     started_ns: int,
     files: dict[str, Facts],
     findings: dict[str, list[Finding]],
+    folders: dict[str, tuple[int, int, int, int]],
 ) -> Snapshot:
     return Snapshot(
         snapshot.context,
@@ -334,7 +343,44 @@ def _replace(
         started_ns,
         dict(sorted(files.items())),
         findings,
+        folders,
     )
+
+
+def folders_of(root: Path) -> dict[str, tuple[int, int, int, int]]:
+    """Every folder discovery walks (SKIP_DIRS aside), with its stat: a file added,
+    removed or renamed in a folder changes the folder's."""
+    out: dict[str, tuple[int, int, int, int]] = {}
+    pending = [("", str(root))]
+    while pending:
+        rel, path = pending.pop()
+        stat = stat_of(path)
+        if stat is None:
+            continue
+        out[rel] = stat
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name not in load.SKIP_DIRS:
+                pending.append((f"{rel}{entry.name}/", entry.path))
+    return out
+
+
+def _same_folders(
+    root: Path, folders: Mapping[str, tuple[int, int, int, int]], trusted_before: int
+) -> dict[str, tuple[int, int, int, int]] | None:
+    """The folders' stats when none changed since the snapshot (and none changed so close
+    to it that a change could hide in the same clock tick); None otherwise."""
+    if not folders:
+        return None
+    prefix = str(root) + os.sep
+    for rel, known in folders.items():
+        stat = stat_of(prefix + rel if rel else str(root))
+        if stat != known or known[1] >= trusted_before:
+            return None
+    return dict(folders)
 
 
 def _flatten(by_file: Mapping[str, list[Finding]]) -> list[Finding]:
@@ -344,16 +390,17 @@ def _flatten(by_file: Mapping[str, list[Finding]]) -> list[Finding]:
 
 
 def _affected(old: Mapping[str, Facts], current: Mapping[str, Facts], start: list[str]) -> set[str]:
-    """The changed files and every file joined to them through a model or deployment name,
-    before or after the change."""
+    """The changed files (`start`) and every file joined to them through a model or
+    deployment name, before or after the change. Files outside `start` are the same in
+    both tables, so the old one is read for `start` only."""
     declared: dict[tuple[str, str], set[str]] = {}
     referring: dict[str, set[str]] = {}
-    for table in (old, current):
-        for rel, facts in table.items():
-            for item in facts.declares:
-                declared.setdefault(item, set()).add(rel)
-            for name in facts.refers:
-                referring.setdefault(name, set()).add(rel)
+    before = [(rel, old[rel]) for rel in start if rel in old]
+    for rel, facts in [*current.items(), *before]:
+        for item in facts.declares:
+            declared.setdefault(item, set()).add(rel)
+        for name in facts.refers:
+            referring.setdefault(name, set()).add(rel)
     affected = set(start)
     pending = list(start)
     while pending:

@@ -403,3 +403,55 @@ def test_concurrent_lints_share_one_cache_safely(
     monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
     snapshot = incremental.read(example)
     assert snapshot is not None and FD in snapshot.files
+
+
+def test_an_unchanged_folder_is_not_listed_again_and_a_changed_one_is(
+    example: Path, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from mlops_plan import load
+
+    monkeypatch.setattr(incremental, "RACY_NS", 0)  # trust stats as soon as they are older
+    listings: list[str] = []
+    discover = load.discover
+
+    def counting(root: Path, *args: Any) -> Any:
+        listings.append(str(root))
+        return discover(root, *args)
+
+    monkeypatch.setattr(load, "discover", counting)
+    lint(example)
+    time.sleep(0.05)
+    edit(example, FD, "replicas: 2", "replicas: 3")  # a file's content: no folder changes
+    listings.clear()
+    same_as_full(example)
+    assert spy.last == "partial"
+    assert listings == [str(example)]  # the full lint of same_as_full only
+    changes: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: (example / "deployments/new.yaml").write_text(
+                (example / FD).read_text().replace("name: fraud-detector\n", "name: fd-new\n", 1)
+            ),
+            "partial",
+        ),
+        (
+            lambda: (example / "deployments/new.yaml").rename(example / "deployments/newer.yaml"),
+            "partial",
+        ),
+        (lambda: (example / "deployments/churn-predictor.yaml").unlink(), "partial"),
+        (lambda: (example / "extra").mkdir(), "unchanged"),
+        (
+            lambda: (example / "extra/m.yaml").write_text(
+                (example / TE).read_text().replace("name: text-embedder\n", "name: te-new\n", 1)
+            ),
+            "partial",
+        ),
+    ]
+    for change, mode in changes:
+        time.sleep(0.05)
+        change()
+        listings.clear()
+        same_as_full(example)
+        assert len(listings) == 2  # listed again by the incremental lint, then by the full one
+        assert spy.last == mode
