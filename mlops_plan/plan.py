@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -462,93 +463,73 @@ def _version_causes(
 
 
 def registry_changes(base: Analysis | None, head: Analysis) -> list[RegistryChange]:
-    out: list[RegistryChange] = []
-    base_models = base.repo.models if base is not None else {}
-    for name in sorted(set(base_models) | set(head.repo.models)):
-        old = {v.version: v for v in base_models[name].spec.versions} if name in base_models else {}
-        new_model = head.repo.models.get(name)
-        new = {v.version: v for v in new_model.spec.versions} if new_model else {}
+    """Model versions and runtime releases added, removed or changed since the base."""
+    out = [
+        *_registry_diff(
+            "model",
+            base.repo.models if base is not None else {},
+            head.repo.models,
+            lambda ver, entry: f"version {ver} added ({entry.status})",
+            _version_update,
+            lambda name, ver: _model_version_cause(head, name, ver, "version", ""),
+        ),
+        *_registry_diff(
+            "runtime",
+            base.repo.runtimes if base is not None else {},
+            head.repo.runtimes,
+            lambda ver, _: f"release {ver} added",
+            lambda _old, _new: "release changed",
+            lambda name, ver: _release_cause(head, name, ver, "version", ""),
+        ),
+    ]
+    return sorted(out, key=lambda c: c.address)
+
+
+def _registry_diff(
+    kind: str,
+    before: Mapping[str, m.Model | m.Runtime],
+    after: Mapping[str, m.Model | m.Runtime],
+    added: Callable[[str, Any], str],
+    updated: Callable[[Any, Any], str],
+    cause_of: Callable[[str, str], Cause],
+) -> Iterator[RegistryChange]:
+    """The changes of one kind's entries (model versions, runtime releases), by address."""
+    word = "version" if kind == "model" else "release"
+    for name in sorted(set(before) | set(after)):
+        old_doc, new_doc = before.get(name), after.get(name)
+        if old_doc is new_doc:
+            continue  # one declaration (a base derived from its head shares them)
+        old = {e.version: e for e in old_doc.spec.versions} if old_doc is not None else {}
+        new = {e.version: e for e in new_doc.spec.versions} if new_doc is not None else {}
         for ver in sorted(set(old) | set(new), key=version):
             a, b = old.get(ver), new.get(ver)
-            address = f"model.{name}@{ver}"
-            if a is None and b is not None:
-                cause = _model_version_cause(head, name, ver, "version", "")
-                out.append(
-                    RegistryChange(
-                        address=address,
-                        actions=["create"],
-                        reason=f"version {ver} added ({b.status})",
-                        file=cause.file,
-                        line=cause.line,
-                    )
+            address = f"{kind}.{name}@{ver}"
+            if b is None:
+                yield RegistryChange(
+                    address=address, actions=["delete"], reason=f"{word} {ver} removed"
                 )
-            elif b is None:
-                out.append(
-                    RegistryChange(
-                        address=address, actions=["delete"], reason=f"version {ver} removed"
-                    )
-                )
-            elif a is not None and a != b:
-                parts = []
-                if a.status != b.status:
-                    parts.append(f"status {a.status} -> {b.status}")
-                if a.artifact != b.artifact:
-                    parts.append("artifact changed")
-                if a.requires != b.requires:
-                    parts.append("requires changed")
-                if not parts:
-                    parts.append("changed")
-                cause = _model_version_cause(head, name, ver, "version", "")
-                out.append(
-                    RegistryChange(
-                        address=address,
-                        actions=["update"],
-                        reason=", ".join(parts),
-                        file=cause.file,
-                        line=cause.line,
-                    )
-                )
-    base_runtimes = base.repo.runtimes if base is not None else {}
-    for name in sorted(set(base_runtimes) | set(head.repo.runtimes)):
-        old_r = (
-            {v.version: v for v in base_runtimes[name].spec.versions}
-            if name in base_runtimes
-            else {}
-        )
-        new_runtime = head.repo.runtimes.get(name)
-        new_r = {v.version: v for v in new_runtime.spec.versions} if new_runtime else {}
-        for ver in sorted(set(old_r) | set(new_r), key=version):
-            ra, rb = old_r.get(ver), new_r.get(ver)
-            address = f"runtime.{name}@{ver}"
-            if ra is None:
-                cause = _release_cause(head, name, ver, "version", "")
-                out.append(
-                    RegistryChange(
-                        address=address,
-                        actions=["create"],
-                        reason=f"release {ver} added",
-                        file=cause.file,
-                        line=cause.line,
-                    )
-                )
-            elif rb is None:
-                out.append(
-                    RegistryChange(
-                        address=address, actions=["delete"], reason=f"release {ver} removed"
-                    )
-                )
-            elif ra != rb:
-                cause = _release_cause(head, name, ver, "version", "")
-                out.append(
-                    RegistryChange(
-                        address=address,
-                        actions=["update"],
-                        reason="release changed",
-                        file=cause.file,
-                        line=cause.line,
-                    )
-                )
-    return sorted(out, key=lambda c: c.address)
+                continue
+            if a is not None and a == b:
+                continue
+            cause = cause_of(name, ver)
+            yield RegistryChange(
+                address=address,
+                actions=["create"] if a is None else ["update"],
+                reason=added(ver, b) if a is None else updated(a, b),
+                file=cause.file,
+                line=cause.line,
+            )
+
+
+def _version_update(old: m.ModelVersion, new: m.ModelVersion) -> str:
+    parts = []
+    if old.status != new.status:
+        parts.append(f"status {old.status} -> {new.status}")
+    if old.artifact != new.artifact:
+        parts.append("artifact changed")
+    if old.requires != new.requires:
+        parts.append("requires changed")
+    return ", ".join(parts) or "changed"
 
 
 def compute(

@@ -551,3 +551,84 @@ def test_markdown_stays_under_budget_and_well_formed(n: int, environments: int) 
     if environments == 300:
         assert "<details>" not in text  # summary and addresses only
         assert "and 2900 more" in text
+
+
+REGISTRY_EDITS = [
+    (
+        "a version deprecated",
+        "models/ranker.yaml",
+        '- version: "1.0.0"\n',
+        '- version: "1.0.0"\n      status: deprecated\n',
+        [
+            (
+                "model.ranker@1.0.0",
+                ["update"],
+                "status released -> deprecated",
+                "models/ranker.yaml",
+                8,
+            )
+        ],
+    ),
+    (
+        "an artifact replaced",
+        "models/ranker.yaml",
+        "ranker/1.0.0/model.onnx",
+        "ranker/1.0.0/model-v2.onnx",
+        [("model.ranker@1.0.0", ["update"], "artifact changed", "models/ranker.yaml", 8)],
+    ),
+    (
+        "requirements added",
+        "models/ranker.yaml",
+        '- version: "1.0.0"\n',
+        '- version: "1.0.0"\n      requires: {onnxruntime: ">=1.17"}\n',
+        [("model.ranker@1.0.0", ["update"], "requires changed", "models/ranker.yaml", 8)],
+    ),
+    (
+        "a version removed",
+        "models/ranker.yaml",
+        '    - version: "1.0.0"\n      artifact:\n        uri: s3://models/ranker/1.0.0/model.onnx\n'
+        f"        digest: {DIGEST.format(1)}\n",
+        "",
+        [("model.ranker@1.0.0", ["delete"], "version 1.0.0 removed", None, None)],
+    ),
+    (
+        "a runtime release added",
+        "runtimes/ort.yaml",
+        '      accelerators: [cpu]\n    - version: "1.18"',
+        '      accelerators: [cpu]\n    - version: "1.19"\n'
+        "      image: mcr.microsoft.com/onnxruntime/server:1.19\n"
+        '      accelerators: [cpu]\n    - version: "1.18"',
+        [("runtime.ort@1.19", ["create"], "release 1.19 added", "runtimes/ort.yaml", 11)],
+    ),
+    (
+        "a runtime release changed",
+        "runtimes/ort.yaml",
+        "server:1.18",
+        "server:1.18-patched",
+        [("runtime.ort@1.18", ["update"], "release changed", "runtimes/ort.yaml", 11)],
+    ),
+    (
+        "a runtime release removed",
+        "runtimes/ort.yaml",
+        '    - version: "1.17"\n      image: mcr.microsoft.com/onnxruntime/server:1.17\n'
+        "      accelerators: [cpu]\n",
+        "",
+        [("runtime.ort@1.17", ["delete"], "release 1.17 removed", None, None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "expected"),
+    [case[1:] for case in REGISTRY_EDITS],
+    ids=[case[0] for case in REGISTRY_EDITS],
+)
+def test_registry_changes_say_what_changed_and_where(
+    repo: Path, rel: str, old: str, new: str, expected: list[tuple[object, ...]]
+) -> None:
+    edit(repo, rel, old, new)
+    commit(repo, "registry")
+    plan = pipeline.plan(repo, base="main", now=NOW)
+    assert [
+        (r.address, r.actions, r.reason, r.file, r.line) for r in plan.registry_changes
+    ] == expected
