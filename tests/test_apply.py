@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 import yaml
 from conftest import CliResult, RunCli
+from gitrepo import DIGEST, edit, git, write
+from gitrepo import commit as git_commit
 
 from mlops_plan.state import State, current_host, current_user
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DIGEST = "sha256:" + "{:064x}"
 NO_CHANGES = "No changes. Your deployments match the configuration."
 STATE = ".mlops-plan/state.json"
 LOCKS = ".mlops-plan/locks"
@@ -147,40 +148,9 @@ def base_files(**deployments: str) -> dict[str, str]:
     return files
 
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
-def write(repo: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def commit(repo: Path, message: str) -> str:
-    git(repo, "add", "-A", "--", ":!rendered", ":!.mlops-plan", ":!*.json")
-    git(repo, "commit", "-qm", message)
-    return git(repo, "rev-parse", "HEAD")
+    """Commit the declarations, never what apply writes (manifests, state, plans)."""
+    return git_commit(repo, message, exclude=("rendered", ".mlops-plan", "*.json"))
 
 
 def make_repo(root: Path, files: dict[str, str], config: str = "") -> Path:
@@ -311,13 +281,6 @@ def refused(run_cli: RunCli, repo: Path, args: list[str], *error: str) -> CliRes
     assert world(repo) == before
     assert held_locks(repo) == []
     return result
-
-
-def edit(repo: Path, rel: str, old: str, new: str) -> None:
-    path = repo / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def edit_plan(repo: Path, change: Any, name: str = "plan.json") -> None:

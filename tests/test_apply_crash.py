@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CliResult, RunCli
+from gitrepo import DIGEST, git, init
 
 from mlops_plan.state import State, current_host, current_user
 
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and POS
 
 STATE = ".mlops-plan/state.json"
 LOCKS = ".mlops-plan/locks"
-DIGEST = "sha256:" + "{:064x}"
 NAMES = ("alpha", "bravo", "charlie", "delta")
 HANGS_ON = "deployment.dev.charlie"  # the third change
 
@@ -107,28 +107,6 @@ if address == hang:
 print("deployed", address)
 """
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
 
 def config(tmp_path: Path, hang: str) -> str:
     argv = [sys.executable, str(tmp_path / "deploy.py"), str(tmp_path / "exec.log"), hang]
@@ -147,13 +125,7 @@ def make_repo(tmp_path: Path) -> Path:
         "environments/dev.yaml": DEV,
         **{f"deployments/{name}.yaml": deployment(name) for name in NAMES},
     }
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, encoding="utf-8")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "four deployments in dev")
-    return repo
+    return init(repo, files, "four deployments in dev")
 
 
 def no_traceback(result: CliResult) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gitrepo import commit, edit, git
 
 from mlops_plan import incremental, pipeline
 from mlops_plan.analysis import analyze
@@ -21,25 +21,13 @@ FD = "deployments/fraud-detector.yaml"
 TE = "models/text-embedder.yaml"
 
 
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLE, root)
     git(root, "init", "-q", "-b", "main")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@e", "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
+    commit(root, "base")
     return root
-
-
-def edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / rel
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def add_deployment(root: Path) -> None:

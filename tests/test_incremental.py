@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from gitrepo import edit
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,13 +74,6 @@ def same_as_full(root: Path, **options: Any) -> list[tuple[str, str, int | None,
     assert cached.findings == full.findings
     assert cached.summary == full.summary
     return [(f.rule, f.file or "", f.line, f.severity.value) for f in full.findings]
-
-
-def edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / rel
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1))
 
 
 @pytest.fixture

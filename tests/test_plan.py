@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from gitrepo import DIGEST, GIT_ENV, commit, edit, git, write
 
 from mlops_plan import pipeline
 from mlops_plan.cli import main
@@ -15,8 +16,6 @@ from mlops_plan.render import plan_markdown, plan_text
 
 NOW = pipeline.parse_now("2026-12-04T12:00:00Z")
 GOLDEN = Path(__file__).parent / "golden" / "plan"
-DIGEST = "sha256:" + "{:064x}"
-
 MODEL = """\
 apiVersion: mlops-plan/v1
 kind: Model
@@ -121,42 +120,6 @@ def files() -> dict[str, str]:
     }
 
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
-def write(repo: Path, contents: dict[str, str]) -> None:
-    for rel, text in contents.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def edit(repo: Path, rel: str, old: str, new: str) -> None:
-    path = repo / rel
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1))
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
@@ -167,11 +130,6 @@ def repo(tmp_path: Path) -> Path:
     git(root, "commit", "-qm", "base")
     git(root, "checkout", "-qb", "feature")
     return root
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", message)
 
 
 def only(plan: pipeline.Plan) -> pipeline.Plan:
