@@ -293,6 +293,21 @@ class _Loader(yaml.CSafeLoader):
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """A node's implicit tag. For a loader without path resolvers (this one) it is a
+        function of (kind, value, implicit) alone, so it is remembered: a repository
+        repeats its keys and short values thousands of times, and PyYAML tries a list
+        of regular expressions on each."""
+        if value is not None and len(value) > _TAG_MEMO_VALUE:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        key = (kind, value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_TAGS) < _TAG_MEMO_SIZE:
+                _TAGS[key] = tag
+        return tag
+
     def construct_document(self, node: yaml.Node | None) -> Any:
         if not self.plain or node is None:
             return super().construct_document(node)
@@ -343,6 +358,9 @@ class _Loader(yaml.CSafeLoader):
         return self.construct_object(node, deep=True)
 
 
+_TAGS: dict[tuple[Any, Any, Any], Any] = {}
+_TAG_MEMO_VALUE = 64  # longer values (descriptions, URIs) are rarely repeated
+_TAG_MEMO_SIZE = 100_000
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"

@@ -143,3 +143,31 @@ def test_joined_include_patterns_match_as_pathspec_does(paths: list[str], lines:
     ours = load._compile(lines)
     for path in paths:
         assert ours.match_file(path) == spec.match_file(path), (lines, path)
+
+
+IMPLICIT = [
+    "1", "-1", "+1", "0x1F", "0o17", "017", "1_000", "1:30", "1.5", ".5", "1e3", "1.0e+3",
+    ".inf", "-.Inf", ".NaN", "true", "True", "yes", "No", "on", "OFF", "y", "n", "null",
+    "Null", "~", "", "2026-12-18", "2026-12-18T00:00:00Z", "2026-12-18 10:00:00 +1",
+    "=", "<<", "a", "1.2.3", "0.11.0", "24.05", "~=2.4", "--", "0b101",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", IMPLICIT)
+def test_remembered_tags_are_pyyaml_tags(value: str) -> None:
+    """The tag memo answers as PyYAML's resolver does, the first time and after."""
+    for text in (f"k: {value}\n", f"- {value}\n", f"{{x: [{value}]}}\n") * 2:
+        if value in {"=", "<<"}:
+            continue  # no constructor in the safe loader / a merge key: errors, below
+        expected = yaml.load(text, Loader=yaml.CSafeLoader)
+        docs, findings = load.load_documents("f.yaml", text)
+        assert findings == []
+        assert repr(docs) == repr([expected])
+
+
+def test_remembered_tags_keep_pyyaml_errors() -> None:
+    for text in ("k: =\n", "k: <<\n"):
+        ours = load.load_documents("f.yaml", text)
+        with pytest.raises(yaml.YAMLError):
+            yaml.load(text, Loader=yaml.CSafeLoader)
+        assert ours[0] == [] and ours[1][0].rule in {"MP001", "MP003"}
