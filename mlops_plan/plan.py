@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -136,13 +136,19 @@ def effective_object(item: Resolved) -> dict[str, Any] | None:
 _Known = dict[int, tuple[Resolved, dict[str, Any] | None]]
 
 
-def objects(analysis: Analysis | None, known: _Known | None = None) -> dict[str, dict[str, Any]]:
-    """The effective objects of an analysis, by address. `known` remembers them by
-    resolution item: a base derived from its head shares most items with it."""
+def objects(
+    analysis: Analysis | None,
+    known: _Known | None = None,
+    skip: Collection[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """The effective objects of an analysis, by address (but those in `skip`). `known`
+    remembers them by resolution item, for items two analyses share."""
     if analysis is None:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for address, item in analysis.resolution.resolved.items():
+        if address in skip:
+            continue
         seen = known.get(id(item)) if known is not None else None
         if seen is not None and seen[0] is item:
             obj = seen[1]
@@ -539,8 +545,19 @@ def compute(
 ) -> list[ResourceChange]:
     """Changes from `base` (or, when given, the `prior` objects of the state) to `head`."""
     known: _Known = {}
-    after_all = objects(head, known)
-    before_all = prior if prior is not None else objects(base, known)
+    if prior is None and base is not None:
+        # a base derived from its head shares the resolution of everything the change
+        # does not reach: those deployments cannot have changed
+        shared = {
+            address
+            for address, item in head.resolution.resolved.items()
+            if base.resolution.resolved.get(address) is item
+        }
+        before_all = objects(base, known, skip=shared)
+        after_all = objects(head, known, skip=shared)
+    else:
+        after_all = objects(head, known)
+        before_all = prior if prior is not None else objects(base, known)
     changes: list[ResourceChange] = []
     for address in sorted(set(before_all) | set(after_all)):
         before, after = before_all.get(address), after_all.get(address)
