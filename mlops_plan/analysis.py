@@ -87,24 +87,22 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
         if key is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                known[rel] = ([], [read], None, None)
+                known[rel] = ([], [read], None, None, None)
                 continue
             text, key = read, content_key(read)
         if key is not None:
             keys[rel] = key
             cached = cache.get(key)
             if cached is not None:
-                known[rel] = (
-                    [load.RawDoc(rel, index, data) for index, data in cached[0]],
-                    [f if f.file == rel else f.model_copy(update={"file": rel}) for f in cached[1]],
-                    text,
-                    key,
-                )
-                continue
+                try:
+                    known[rel] = (*unpack(rel, cached), text, key, cached)
+                    continue
+                except ValueError:
+                    pass  # a damaged entry: parse the file again
         if text is None and not workers_read:
             read = source.read_text(rel)
             if isinstance(read, Finding):
-                known[rel] = ([], [read], None, None)
+                known[rel] = ([], [read], None, None, None)
                 continue
             text = read
         misses.append((rel, key or "", text))
@@ -115,12 +113,13 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     fresh = parse_stream(misses, source)
     for rel in files:
         if rel in known:
-            file_docs, file_findings, text, _ = known[rel]
+            file_docs, file_findings, text, _, _ = known[rel]
         else:
-            file_docs, file_findings, text, key = next(fresh)
+            file_docs, file_findings, text, key, packed = next(fresh)
             if key is not None:
                 keys[rel] = key
-                cache.put(key, ([(d.doc, d.data) for d in file_docs], file_findings))
+                if cache.enabled:
+                    cache.put(key, packed or pack(file_docs, file_findings))
         if text is not None and (file_docs or file_findings):
             locator.texts[rel] = text
         docs.extend(file_docs)
@@ -143,8 +142,8 @@ PARALLEL_MIN_FILES = 400
 _READ_IN_WORKERS: tuple[type[load.Source], ...] = (load.Source,)
 
 _Item = tuple[str, str, str | None]  # (file, cache key or "", text or None: read it)
-# docs, findings, text, cache key (None: unreadable)
-_Parsed = tuple[list[load.RawDoc], list[Finding], str | None, str | None]
+# docs, findings, text, cache key (None: unreadable), packed (when a worker packed it)
+_Parsed = tuple[list[load.RawDoc], list[Finding], str | None, str | None, bytes | None]
 _SOURCE: load.Source | None = None  # the workers' source, inherited through fork
 
 
@@ -154,26 +153,21 @@ def _parse(item: _Item) -> _Parsed:
         assert _SOURCE is not None
         read = _SOURCE.read_text(rel)
         if isinstance(read, Finding):
-            return [], [read], None, None
+            return [], [read], None, None, None
         text, key = read, content_key(read)
     docs, findings = load.parse(rel, text)
-    return docs, findings, text, key or None
+    return docs, findings, text, key or None, None
 
 
-_Packed = tuple[list[tuple[int, Any]], list[tuple[Any, ...]], str | None, str | None]
+def pack(docs: list[load.RawDoc], findings: list[Finding]) -> bytes:
+    """A file's parse as bytes, for the trip back from a worker and for the cache.
 
-
-def _parse_packed(item: _Item) -> bytes:
-    """A worker's parse, packed for the trip back. marshal writes plain data about ten
-    times faster than pickle, and the trip back is the cost of parsing in parallel;
-    pickle only when a value needs it (a timestamp). The text comes back only when the
-    worker read it."""
-    docs, findings, text, key = _parse(item)
-    payload: _Packed = (
+    marshal writes plain data about ten times faster than pickle (and the trip back is
+    the cost of parsing in parallel); pickle only when a value needs it (a timestamp).
+    """
+    payload = (
         [(d.doc, d.data) for d in docs],
-        [(f.rule, f.severity.value, f.file, f.line, f.col, f.message, f.hint) for f in findings],
-        text if item[2] is None else None,
-        key,
+        [(f.rule, f.severity.value, f.line, f.col, f.message, f.hint) for f in findings],
     )
     try:
         return b"m" + marshal.dumps(payload)
@@ -181,28 +175,35 @@ def _parse_packed(item: _Item) -> bytes:
         return b"p" + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(item: _Item, packed: bytes) -> _Parsed:
-    rel = item[0]
+def unpack(rel: str, packed: bytes) -> tuple[list[load.RawDoc], list[Finding]]:
+    """What `pack` packed, for the file `rel` (a cached parse may come from another path
+    with the same content). A damaged entry raises ValueError."""
     body = memoryview(packed)[1:]
-    payload: _Packed = marshal.loads(body) if packed[:1] == b"m" else pickle.loads(body)
-    docs, findings, text, key = payload
-    return (
-        [load.RawDoc(rel, index, data) for index, data in docs],
-        [
-            Finding(
-                rule=rule,
-                severity=Severity(severity),
-                file=file,
-                line=line,
-                col=col,
-                message=message,
-                hint=hint,
-            )
-            for rule, severity, file, line, col, message, hint in findings
-        ],
-        item[2] if text is None else text,
-        key,
-    )
+    try:
+        docs, findings = marshal.loads(body) if packed[:1] == b"m" else pickle.loads(body)
+        return (
+            [load.RawDoc(rel, index, data) for index, data in docs],
+            [
+                Finding(
+                    rule=rule,
+                    severity=Severity(severity),
+                    file=rel,
+                    line=line,
+                    col=col,
+                    message=message,
+                    hint=hint,
+                )
+                for rule, severity, line, col, message, hint in findings
+            ],
+        )
+    except (EOFError, TypeError, KeyError, pickle.UnpicklingError, AttributeError) as exc:
+        raise ValueError(f"damaged parse entry: {exc}") from None
+
+
+def _parse_packed(item: _Item) -> tuple[bytes, str | None, str | None]:
+    """A worker's parse: packed, the text when the worker read it, and the key."""
+    docs, findings, text, key, _ = _parse(item)
+    return pack(docs, findings), text if item[2] is None else None, key
 
 
 def parse_stream(items: list[_Item], source: load.Source) -> Iterator[_Parsed]:
@@ -227,10 +228,10 @@ def parse_stream(items: list[_Item], source: load.Source) -> Iterator[_Parsed]:
             return
         with context.Pool(workers) as pool:
             chunk = max(16, len(items) // (workers * 16))
-            for item, packed in zip(
-                items, pool.imap(_parse_packed, items, chunksize=chunk), strict=True
-            ):
-                yield _unpack(item, packed)
+            results = pool.imap(_parse_packed, items, chunksize=chunk)
+            for item, (packed, text, key) in zip(items, results, strict=True):
+                docs, findings = unpack(item[0], packed)
+                yield docs, findings, item[2] if text is None else text, key, packed
     finally:
         _SOURCE = None
 

@@ -2,8 +2,10 @@
 
 Parsing is the largest part of a cold lint. The cache maps a file's content hash (or,
 for a file read from git, its blob id, so the blob need not even be read) to the
-documents and findings its parse produced. One cache file per repository root and tool
-version: a new release never reads an old cache. Writes are atomic (temp file, rename),
+documents and findings its parse produced, packed as bytes (analysis.pack). One cache
+file per repository root and tool version: a new release never reads an old cache. The
+file is a marshal of those bytes by key (quick to write and read, and no code runs when
+it is read); a damaged file or entry is a miss. Writes are atomic (temp file, rename),
 so concurrent runs never see a torn file; the last writer wins. The cache holds only the
 entries the last run used, so it is bounded by the repository's size, and at most
 `MAX_FILES` cache files are kept. `--no-cache` (or MLOPS_PLAN_NO_CACHE=1) turns it off.
@@ -12,15 +14,15 @@ entries the last run used, so it is bounded by the repository's size, and at mos
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
-import tempfile
+import sys
 from pathlib import Path
-from typing import Any
 
 from mlops_plan import __version__
+from mlops_plan.files import write_atomic
 
-FORMAT = 1
+FORMAT = 2
 MAX_FILES = 32
 
 
@@ -50,36 +52,29 @@ class ParseCache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         self.enabled = enabled and not os.environ.get("MLOPS_PLAN_NO_CACHE")
         key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-        self.path = cache_dir() / f"parse-{key}.pickle"
-        self._old: dict[str, Any] = {}
-        self._used: dict[str, Any] = {}
+        self.path = cache_dir() / f"parse-{key}.cache"
+        self._old: dict[str, bytes] = {}
+        self._used: dict[str, bytes] = {}
         self._dirty = False
         self.hits = 0
         if self.enabled:
             self._old = self._read()
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, bytes]:
         try:
-            with self.path.open("rb") as handle:
-                data = pickle.load(handle)
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            AttributeError,
-            ImportError,
-            ValueError,
-            TypeError,
-        ):
+            header, entries = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if header != _header() or not isinstance(entries, dict):
+            return {}
+        return entries
 
     @property
     def empty(self) -> bool:
         """Nothing to look up: off, or nothing stored yet."""
         return not self.enabled or not (self._old or self._used)
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str) -> bytes | None:
         if not self.enabled:
             return None
         value = self._used.get(key)
@@ -90,7 +85,7 @@ class ParseCache:
             self._used[key] = value
         return value
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: bytes) -> None:
         if self.enabled:
             self._used[key] = value
             self._dirty = True
@@ -102,19 +97,20 @@ class ParseCache:
         self._dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".parse-", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(self._used, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            Path(tmp).replace(self.path)
+            write_atomic(self.path, marshal.dumps((_header(), self._used)), durable=False)
             _prune(self.path.parent)
-        except OSError:
+        except (OSError, ValueError):
             return
 
 
 _OPEN: dict[tuple[str, bool, str], ParseCache] = {}
 
 
+def _header() -> tuple[int, str, tuple[int, int]]:
+    return (FORMAT, __version__, (sys.version_info[0], sys.version_info[1]))
+
+
 def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("parse-*.pickle"), key=lambda p: p.stat().st_mtime)
+    files = sorted(folder.glob("parse-*.cache"), key=lambda p: p.stat().st_mtime)
     for old in files[:-MAX_FILES]:
         old.unlink(missing_ok=True)

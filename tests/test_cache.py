@@ -39,7 +39,7 @@ def test_a_second_run_reads_parsed_files_from_the_cache(tmp_path: Path) -> None:
     second = load_repository(root)
     assert sorted(second.repo.models) == sorted(first.repo.models) == ["m", "n"]
     assert second.findings == first.findings == []
-    assert len(list(cache_dir().glob("parse-*.pickle"))) >= 1
+    assert len(list(cache_dir().glob("parse-*.cache"))) >= 1
 
 
 def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
@@ -60,12 +60,52 @@ def test_findings_keep_the_path_of_the_file_they_are_in(tmp_path: Path) -> None:
     assert [(f.rule, f.file, f.line) for f in findings] == [("MP001", "b.yaml", 3)]
 
 
-def test_a_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
+def _reopen() -> None:
+    """Forget the caches this process opened, so the next run reads the file."""
+    from mlops_plan import cache
+
+    cache._OPEN.clear()
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a cache", b"\xff" * 40, "truncated"])
+def test_a_damaged_cache_file_is_ignored(tmp_path: Path, damage: bytes | str) -> None:
     root = repo(tmp_path)
     load_repository(root)
-    for path in cache_dir().glob("parse-*.pickle"):
-        path.write_bytes(b"not a pickle")
+    path = ParseCache(root).path
+    path.write_bytes(path.read_bytes()[:-7] if damage == "truncated" else damage)  # type: ignore[index]
+    _reopen()
+    loaded = load_repository(root)
+    assert sorted(loaded.repo.models) == ["m", "n"]
+    assert loaded.findings == []
+
+
+def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
+    import marshal
+
+    root = repo(tmp_path)
+    load_repository(root)
+    path = ParseCache(root).path
+    header, entries = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps((header, {key: b"m\x00garbage" for key in entries})))
+    _reopen()
     assert sorted(load_repository(root).repo.models) == ["m", "n"]
+
+
+def test_a_cached_timestamp_survives(tmp_path: Path) -> None:
+    """marshal cannot hold a datetime: such an entry is pickled, and read back the same."""
+    root = repo(tmp_path)
+    (root / "environments").mkdir()
+    (root / "environments/prod.yaml").write_text(
+        "apiVersion: mlops-plan/v1\nkind: Environment\nmetadata: {name: prod}\n"
+        "spec:\n  freezes:\n"
+        "    - {start: 2026-12-18T00:00:00Z, end: 2027-01-04T00:00:00Z, reason: r}\n"
+    )
+    first = load_repository(root)
+    _reopen()
+    second = load_repository(root)
+    assert second.docs == first.docs
+    freeze = second.repo.environments["prod"].spec.freezes[0]
+    assert freeze.start.year == 2026 and freeze.start.tzinfo is not None
 
 
 def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

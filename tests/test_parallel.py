@@ -36,8 +36,8 @@ def test_parsing_in_workers_equals_parsing_here(monkeypatch: pytest.MonkeyPatch)
     here = parse_many(items)
     monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 0)
     workers = parse_many(items)
-    assert workers == here
-    rules = {f.rule for _, found, _, _ in here for f in found}
+    assert [w[:4] for w in workers] == [h[:4] for h in here]  # (+ the packed bytes)
+    rules = {f.rule for _, found, *_ in here for f in found}
     assert {"MP001", "MP002"} <= rules  # findings made the trip too
     env = here[[rel for rel, _, _ in items].index("env.yaml")][0]
     start = env[0].data["spec"]["freezes"][0]["start"]
