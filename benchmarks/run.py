@@ -201,6 +201,13 @@ def run_child(python: str, argv: list[str], env: dict[str, str], cwd: Path | Non
     return Run(seconds, cpu, rss, proc.returncode, text)
 
 
+def _where(python: str | None) -> str:
+    """Where check-jsonschema runs, without naming a path of this machine."""
+    if python is None:
+        return "not available"
+    return "in this interpreter" if python == PY else "in its own virtual environment"
+
+
 def child_env(cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["XDG_CACHE_HOME"] = str(cache)
@@ -650,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         f"repeat {args.repeat}, medians; cold lint "
         f"{'with' if no_cache else 'without'} --no-cache "
         f"({'the CLI has it' if no_cache else 'the CLI has no such option yet'}); "
-        f"check-jsonschema: {cj + ' -m check_jsonschema' if cj else 'not available'}"
+        f"check-jsonschema: {_where(cj)}"
     )
     prod = info["product"]
     print(

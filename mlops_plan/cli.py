@@ -74,7 +74,10 @@ BaseOption = Annotated[
     ),
 ]
 NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the parse cache.")
+    bool,
+    typer.Option(
+        "--no-cache", help="Neither read nor write the caches (parsed files, the last lint)."
+    ),
 ]
 NowOption = Annotated[
     str | None,
