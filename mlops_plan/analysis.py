@@ -318,9 +318,11 @@ def _in_parallel(
     when the repository is large enough to pay for the fork. The child inherits
     everything (copy-on-write) and sends back only its findings, which are few."""
     global _FORKED
+    if deployments < PARALLEL_MIN_DEPLOYMENTS:
+        return other(), here(ctx)
     import multiprocessing
 
-    if deployments < PARALLEL_MIN_DEPLOYMENTS or (multiprocessing.cpu_count() or 1) < 2:
+    if (multiprocessing.cpu_count() or 1) < 2:
         return other(), here(ctx)
     try:
         context = multiprocessing.get_context("fork")
