@@ -255,6 +255,9 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     trusted_before = snapshot.started_ns - RACY_NS
     # no folder changed: no file was added, removed or renamed, and the list is the last one
     folders = _same_folders(root, snapshot.folders, trusted_before)
+    # whether this run looked again at what the snapshot could not vouch for: if so, it
+    # writes a new snapshot, so that the next run need not look again
+    refreshed = folders is None
     if folders is not None:
         files = list(old)
     else:
@@ -276,6 +279,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
         text = source.read_text(rel)
         if isinstance(text, Finding):
             return None
+        refreshed = True
         key = content_key(text)
         if facts is not None and facts.key == key:
             current[rel] = facts._replace(stat=stat)
@@ -283,7 +287,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
         changed[rel] = text
     removed = [rel for rel in old if rel not in current and rel not in changed]
     if not changed and not removed:
-        if any(f.stat != old[rel].stat for rel, f in current.items()):
+        if refreshed:
             write(root, _replace(snapshot, started_ns, current, snapshot.findings, folders))
         return Outcome(_flatten(snapshot.findings), len(files))
     for rel in removed:
@@ -296,8 +300,9 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
         component, declares, refers = facts_of(docs, parse_findings)
         if not component:
             return None
-        stat = stat_of(str(root / rel))
-        assert stat is not None
+        stat = stat_of(prefix + rel)
+        if stat is None:
+            return None  # gone since it was read
         current[rel] = Facts(content_key(text), stat, component, declares, refers)
     affected = _affected(old, current, [*changed, *removed])
     if len(affected) > max(50, MAX_AFFECTED_SHARE * len(files)):

@@ -449,3 +449,33 @@ def test_an_unchanged_folder_is_not_listed_again_and_a_changed_one_is(
         same_as_full(example)
         assert len(listings) == 2  # listed again by the incremental lint, then by the full one
         assert spy.last == mode
+
+
+def test_files_too_recent_to_trust_are_read_again_once(
+    example: Path, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file changed close to a snapshot is read again (its stat cannot vouch for it);
+    the snapshot that run writes vouches for it from then on."""
+    import time
+
+    from mlops_plan import load
+
+    reads: list[str] = []
+    read_text = load.Source.read_text
+
+    def counting(self: load.Source, rel: str) -> Any:
+        reads.append(rel)
+        return read_text(self, rel)
+
+    monkeypatch.setattr(load.Source, "read_text", counting)
+    monkeypatch.setattr(incremental, "RACY_NS", 500_000_000)  # half a second
+    lint(example)  # the files were copied just before: too recent for this snapshot
+    time.sleep(0.6)
+    reads.clear()
+    lint(example)
+    assert spy.last == "unchanged"
+    assert FD in reads  # read again, and vouched for by the snapshot this run writes
+    reads.clear()
+    lint(example)
+    assert spy.last == "unchanged"
+    assert [rel for rel in reads if rel.startswith(("models/", "deployments/"))] == []
