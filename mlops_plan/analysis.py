@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshal
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,23 +111,26 @@ def load_repository(path: Path | load.Source, use_cache: bool = True) -> Loaded:
     validation: list[Finding] = []
     batch: list[load.RawDoc] = []
     fresh = parse_stream(misses, source)
-    for rel in files:
-        if rel in known:
-            file_docs, file_findings, text, _, _ = known[rel]
-        else:
-            file_docs, file_findings, text, key, packed = next(fresh)
-            if key is not None:
-                keys[rel] = key
-                if cache.enabled:
-                    cache.put(key, packed or pack(file_docs, file_findings))
-        if text is not None and (file_docs or file_findings):
-            locator.texts[rel] = text
-        docs.extend(file_docs)
-        findings.extend(file_findings)
-        batch.extend(file_docs)
-        if len(batch) >= VALIDATE_BATCH:
-            validation.extend(validate_documents(repo, batch, locator))
-            batch = []
+    try:
+        for rel in files:
+            if rel in known:
+                file_docs, file_findings, text, _, _ = known[rel]
+            else:
+                file_docs, file_findings, text, key, packed = next(fresh)
+                if key is not None:
+                    keys[rel] = key
+                    if cache.enabled:
+                        cache.put(key, packed or pack(file_docs, file_findings))
+            if text is not None and (file_docs or file_findings):
+                locator.texts[rel] = text
+            docs.extend(file_docs)
+            findings.extend(file_findings)
+            batch.extend(file_docs)
+            if len(batch) >= VALIDATE_BATCH:
+                validation.extend(validate_documents(repo, batch, locator))
+                batch = []
+    finally:
+        fresh.close()  # the workers stop now, not when the generator is collected
     validation.extend(validate_documents(repo, batch, locator))
     cache.save()
     findings.extend(validation)
@@ -206,7 +209,7 @@ def _parse_packed(item: _Item) -> tuple[bytes, str | None, str | None]:
     return pack(docs, findings), text if item[2] is None else None, key
 
 
-def parse_stream(items: list[_Item], source: load.Source) -> Iterator[_Parsed]:
+def parse_stream(items: list[_Item], source: load.Source) -> Generator[_Parsed, None, None]:
     """Parse files (reading those without a text), in the order of `items`: on both cores
     when there are enough of them to pay for the workers, here otherwise."""
     global _SOURCE
