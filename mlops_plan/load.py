@@ -277,21 +277,27 @@ class _Loader(yaml.CSafeLoader):
                 )
                 continue
             key = self.construct_object(key_node, deep=deep)
-            try:
-                seen = (type(key), key) in explicit_keys
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    "found an unhashable key",
-                    key_node.start_mark,
-                ) from None
-            if seen:
-                self.duplicates.append((key, key_node.start_mark))
-                continue
-            explicit_keys.add((type(key), key))
-            mapping[key] = self.construct_object(value_node, deep=deep)
+            if self._first(explicit_keys, key, node, key_node):
+                mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
+
+    def _first(self, seen: set[Any], key: Any, node: yaml.Node, key_node: yaml.Node) -> bool:
+        """Whether `key` is new in its mapping (then `seen` holds it); a repeated key is
+        noted in `duplicates`. Keys compare with their types: `1` and `true` differ."""
+        try:
+            marker = (type(key), key)
+            if marker not in seen:
+                seen.add(marker)
+                return True
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found an unhashable key",
+                key_node.start_mark,
+            ) from None
+        self.duplicates.append((key, key_node.start_mark))
+        return False
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """A node's implicit tag. For a loader without path resolvers (this one) it is a
@@ -339,21 +345,8 @@ class _Loader(yaml.CSafeLoader):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
                 key = self._construct_plain(key_node)
-                try:
-                    marker = (type(key), key)
-                    duplicate = marker in seen
-                except TypeError:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        "found an unhashable key",
-                        key_node.start_mark,
-                    ) from None
-                if duplicate:
-                    self.duplicates.append((key, key_node.start_mark))
-                    continue
-                seen.add(marker)
-                mapping[key] = self._construct_plain(value_node)
+                if self._first(seen, key, node, key_node):
+                    mapping[key] = self._construct_plain(value_node)
             return mapping
         return self.construct_object(node, deep=True)
 

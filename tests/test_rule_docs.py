@@ -35,15 +35,14 @@ freeze, a third model) adds it in its own `# file:` blocks.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
-import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 import pytest
 from conftest import RunCli
+from gitrepo import git
 
 from mlops_plan.rules import RULES
 
@@ -52,16 +51,6 @@ NOW = "2026-12-04T12:00:00Z"
 INDENT = "    "
 SECTIONS = ("Failing:", "Passing:")
 DEFAULT_COMMAND = ("mlops-plan", "lint")
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 class Step(NamedTuple):
@@ -133,16 +122,6 @@ def example(rule_id: str, header: str) -> list[Step]:
         return parse_steps(lines)
     except ValueError as exc:
         pytest.fail(f"{rule_id} {header} {exc}")
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        check=True,
-    )
 
 
 def base_repo(tmp_path: Path) -> Path:
