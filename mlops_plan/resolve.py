@@ -531,6 +531,13 @@ def _resolve_jointly(
     by_model: Mapping[str, list[str]],
     pins: Mapping[str, str],
 ) -> None:
+    agreed = _agreed(members, candidates, by_model)
+    if agreed is not None:
+        for a in members:
+            item = resolution.resolved[a]
+            item.version = agreed[a]
+            item.pinned_by_lock = pins.get(a) == agreed[a].version
+        return
     from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
     provider = _Provider(candidates, by_model)
@@ -556,6 +563,30 @@ def _resolve_jointly(
         if chosen is not None:
             item.version = chosen.entry
             item.pinned_by_lock = pins.get(a) == chosen.entry.version
+
+
+def _agreed(
+    members: list[str],
+    candidates: Mapping[str, list[m.ModelVersion]],
+    by_model: Mapping[str, list[str]],
+) -> dict[str, m.ModelVersion] | None:
+    """Every member's preferred candidate, when those already agree: each dependsOn of a
+    choice admits the choices of that model's deployments. resolvelib then pins exactly
+    these (each is the first of its matches, whatever the order it pins in, and nothing
+    conflicts), so its rounds are skipped. None when they do not agree, or a member has
+    no candidate (resolvelib says why)."""
+    chosen: dict[str, m.ModelVersion] = {}
+    for a in members:
+        options = candidates.get(a)
+        if not options:
+            return None
+        chosen[a] = options[0]
+    for entry in chosen.values():
+        for dep in entry.depends_on:
+            for other in by_model.get(dep.model, []):
+                if other not in chosen or not contains(dep.version, chosen[other].version, True):
+                    return None
+    return chosen
 
 
 def _describe_conflict(
