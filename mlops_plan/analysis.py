@@ -168,10 +168,7 @@ def pack(docs: list[load.RawDoc], findings: list[Finding]) -> bytes:
     marshal writes plain data about ten times faster than pickle (and the trip back is
     the cost of parsing in parallel); pickle only when a value needs it (a timestamp).
     """
-    payload = (
-        [(d.doc, d.data) for d in docs],
-        [(f.rule, f.severity.value, f.line, f.col, f.message, f.hint) for f in findings],
-    )
+    payload = ([(d.doc, d.data) for d in docs], [f.row() for f in findings])
     try:
         return b"m" + marshal.dumps(payload)
     except ValueError:
@@ -186,18 +183,7 @@ def unpack(rel: str, packed: bytes) -> tuple[list[load.RawDoc], list[Finding]]:
         docs, findings = marshal.loads(body) if packed[:1] == b"m" else pickle.loads(body)
         return (
             [load.RawDoc(rel, index, data) for index, data in docs],
-            [
-                Finding(
-                    rule=rule,
-                    severity=Severity(severity),
-                    file=rel,
-                    line=line,
-                    col=col,
-                    message=message,
-                    hint=hint,
-                )
-                for rule, severity, line, col, message, hint in findings
-            ],
+            [Finding.from_row(rel, row) for row in findings],
         )
     except (EOFError, TypeError, KeyError, pickle.UnpicklingError, AttributeError) as exc:
         raise ValueError(f"damaged parse entry: {exc}") from None

@@ -62,10 +62,10 @@ class ParseCache:
 
     def _read(self) -> dict[str, bytes]:
         try:
-            header, entries = marshal.loads(self.path.read_bytes())
+            found, entries = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return {}
-        if header != _header() or not isinstance(entries, dict):
+        if found != header(FORMAT) or not isinstance(entries, dict):
             return {}
         return entries
 
@@ -97,8 +97,8 @@ class ParseCache:
         self._dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, marshal.dumps((_header(), self._used)), durable=False)
-            _prune(self.path.parent)
+            write_atomic(self.path, marshal.dumps((header(FORMAT), self._used)), durable=False)
+            prune(self.path.parent, "parse-*.cache")
         except (OSError, ValueError):
             return
 
@@ -106,11 +106,14 @@ class ParseCache:
 _OPEN: dict[tuple[str, bool, str], ParseCache] = {}
 
 
-def _header() -> tuple[int, str, tuple[int, int]]:
-    return (FORMAT, __version__, (sys.version_info[0], sys.version_info[1]))
+def header(file_format: int) -> tuple[int, str, tuple[int, int]]:
+    """What a cache file is written by: its format, mlops-plan's version and Python's
+    (marshal's format may change with Python). A file with another header is not read."""
+    return (file_format, __version__, (sys.version_info[0], sys.version_info[1]))
 
 
-def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("parse-*.cache"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-MAX_FILES]:
+def prune(folder: Path, pattern: str, keep: int = MAX_FILES) -> None:
+    """Keep the `keep` most recently written files matching `pattern` in `folder`."""
+    files = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
+    for old in files[:-keep]:
         old.unlink(missing_ok=True)

@@ -30,6 +30,28 @@ class Finding(BaseModel):
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file, self.line or 0, self.col or 0, self.rule, self.message)
 
+    def row(self) -> FindingRow:
+        """The finding without its file, as plain values (for marshal): caches keep
+        findings by file."""
+        return (self.rule, self.severity.value, self.line, self.col, self.message, self.hint)
+
+    @classmethod
+    def from_row(cls, file: str, row: FindingRow) -> Finding:
+        rule, severity, line, col, message, hint = row
+        return cls(
+            rule=rule,
+            severity=Severity(severity),
+            file=file,
+            line=line,
+            col=col,
+            message=message,
+            hint=hint,
+        )
+
+
+# rule, severity, line, col, message, hint
+FindingRow = tuple[str, str, int | None, int | None, str, str | None]
+
 
 class Anchor(NamedTuple):
     """Where in a document a finding is about, before it has a line and column.

@@ -28,21 +28,20 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from mlops_plan import __version__, load
-from mlops_plan.cache import cache_dir, content_key
+from mlops_plan import load
+from mlops_plan.cache import cache_dir, content_key, header, prune
 from mlops_plan.findings import Finding
 
 if TYPE_CHECKING:
     from mlops_plan.analysis import Analysis, Loaded
 
-FORMAT = 3
+FORMAT = 4  # 4: findings as rows without their file
 COMPONENT_KINDS = frozenset({"Model", "Deployment"})
 # findings whose text depends on names or files anywhere in the repository
 GLOBAL_RULES = frozenset({"MP001", "MP003", "MP103", "MP201"})
@@ -144,13 +143,12 @@ def read(root: Path) -> Snapshot | None:
     another version of mlops-plan or of Python: lint in full)."""
     try:
         data = marshal.loads(snapshot_path(root).read_bytes())
-        header, context, include, exclude, started_ns, table, findings, folders = data
-        if header != _header():
+        found, context, include, exclude, started_ns, table, findings, folders = data
+        if found != header(FORMAT):
             return None
         files = {rel: Facts._make(facts) for rel, facts in table.items()}
         by_file = {
-            file: [Finding(**dict(zip(_FINDING_FIELDS, row, strict=True))) for row in rows]
-            for file, rows in findings.items()
+            file: [Finding.from_row(file, row) for row in rows] for file, rows in findings.items()
         }
         return Snapshot(context, include, exclude, started_ns, files, by_file, folders)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
@@ -165,12 +163,9 @@ def write(root: Path, snapshot: Snapshot) -> None:
     from mlops_plan.files import write_atomic
 
     path = snapshot_path(root)
-    findings = {
-        file: [(f.rule, f.severity.value, f.file, f.line, f.col, f.message, f.hint) for f in rows]
-        for file, rows in snapshot.findings.items()
-    }
+    findings = {file: [f.row() for f in rows] for file, rows in snapshot.findings.items()}
     data = (
-        _header(),
+        header(FORMAT),
         snapshot.context,
         snapshot.include,
         snapshot.exclude,
@@ -182,16 +177,9 @@ def write(root: Path, snapshot: Snapshot) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, marshal.dumps(data), durable=False)
-        _prune(path.parent)
+        prune(path.parent, "lint-*.snapshot")
     except (OSError, ValueError):
         return
-
-
-_FINDING_FIELDS = ("rule", "severity", "file", "line", "col", "message", "hint")
-
-
-def _header() -> tuple[int, str, tuple[int, int]]:
-    return (FORMAT, __version__, (sys.version_info[0], sys.version_info[1]))
 
 
 def forget(root: Path) -> None:
@@ -201,12 +189,6 @@ def forget(root: Path) -> None:
         return
 
 
-def _prune(folder: Path, keep: int = 32) -> None:
-    files = sorted(folder.glob("lint-*.snapshot"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-keep]:
-        old.unlink(missing_ok=True)
-
-
 def record(
     loaded: Loaded,
     findings: list[Finding],
@@ -214,29 +196,51 @@ def record(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     started_ns: int,
-    files: list[str] | None = None,
 ) -> None:
     """Keep what a full lint saw, for the next lint to start from."""
     root = loaded.repo.root
-    per_file: dict[str, list[load.RawDoc]] = {}
-    for raw in loaded.docs:
-        per_file.setdefault(raw.file, []).append(raw)
-    parse_findings: dict[str, list[Finding]] = {}
-    for finding in loaded.findings:
-        parse_findings.setdefault(finding.file or "", []).append(finding)
+    prefix = str(root) + os.sep
     table: dict[str, Facts] = {}
-    for rel in files if files is not None else sorted(loaded.keys):
-        key = loaded.keys.get(rel)
-        stat = stat_of(str(root / rel))
-        if key is None or stat is None:
-            forget(root)  # a file vanished or could not be read: no snapshot this time
+    facts = _loaded_facts(loaded, _by_file(loaded.docs), _by_file(loaded.findings))
+    for rel, (key, component, declares, refers) in facts.items():
+        stat = stat_of(prefix + rel)
+        if stat is None:
+            forget(root)  # a file vanished: no snapshot this time
             return
-        component, declares, refers = facts_of(per_file.get(rel, ()), parse_findings.get(rel, ()))
         table[rel] = Facts(key, stat, component, declares, refers)
-    by_file: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_file.setdefault(finding.file or "", []).append(finding)
-    write(root, Snapshot(context, include, exclude, started_ns, table, by_file, folders_of(root)))
+    snapshot = Snapshot(
+        context, include, exclude, started_ns, table, _by_file(findings), folders_of(root)
+    )
+    write(root, snapshot)
+
+
+class _InFile(Protocol):
+    @property
+    def file(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_InFile)
+
+
+def _by_file(items: Iterable[_T]) -> dict[str, list[_T]]:
+    """Documents or findings grouped by the file they are in, in their order."""
+    out: dict[str, list[_T]] = {}
+    for item in items:
+        out.setdefault(item.file, []).append(item)
+    return out
+
+
+def _loaded_facts(
+    loaded: Loaded,
+    docs: Mapping[str, list[load.RawDoc]],
+    findings: Mapping[str, list[Finding]],
+) -> dict[str, tuple[str, bool, tuple[tuple[str, str], ...], tuple[str, ...]]]:
+    """(content key, component, declares, refers) of every file an analysis read, from
+    its documents and findings by file."""
+    return {
+        rel: (loaded.keys[rel], *facts_of(docs.get(rel, ()), findings.get(rel, ())))
+        for rel in sorted(loaded.keys)
+    }
 
 
 def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
@@ -312,9 +316,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     fresh = _partial(root, subset, options)
     if fresh is None:
         return None
-    new_by_file: dict[str, list[Finding]] = {}
-    for finding in fresh:
-        new_by_file.setdefault(finding.file or "", []).append(finding)
+    new_by_file = _by_file(fresh)
     if any(f.rule in GLOBAL_RULES for f in fresh):
         return None
     for file in {*new_by_file, *snapshot.findings}:
@@ -478,14 +480,9 @@ def derive_base(head: Analysis, source: load.Source) -> Analysis | None:
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
     if discovery_findings:
         return None
-    head_docs: dict[str, list[load.RawDoc]] = {}
-    for raw in loaded.docs:
-        head_docs.setdefault(raw.file, []).append(raw)
-    head_findings: dict[str, list[Finding]] = {}
-    for finding in loaded.findings:
-        head_findings.setdefault(finding.file or "", []).append(finding)
-    if any(f.rule in GLOBAL_RULES for found in head_findings.values() for f in found):
+    if any(f.rule in GLOBAL_RULES for f in loaded.findings):
         return None
+    head_docs, head_findings = _by_file(loaded.docs), _by_file(loaded.findings)
     keys: dict[str, str] = {}
     texts: dict[str, str] = {}
     for rel in files:
@@ -506,9 +503,10 @@ def derive_base(head: Analysis, source: load.Source) -> Analysis | None:
     head_table: dict[str, Facts] = {}
     base_table: dict[str, Facts] = {}
     no_stat = (0, 0, 0, 0)
-    for rel in loaded.keys:
-        component, declares, refers = facts_of(head_docs.get(rel, ()), head_findings.get(rel, ()))
-        head_table[rel] = Facts(loaded.keys[rel], no_stat, component, declares, refers)
+    for rel, (key, component, declares, refers) in _loaded_facts(
+        loaded, head_docs, head_findings
+    ).items():
+        head_table[rel] = Facts(key, no_stat, component, declares, refers)
     for rel in files:
         if rel in head_table and keys[rel] == head_table[rel].key:
             base_table[rel] = head_table[rel]
