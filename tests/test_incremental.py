@@ -8,7 +8,6 @@ sequence, so the snapshot each step starts from is the one the previous step lef
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
 import random
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+from generated import generate
 from gitrepo import edit
 from hypothesis import given
 from hypothesis import strategies as st
@@ -260,18 +260,6 @@ def test_the_cli_lints_incrementally_from_a_subfolder(
 # --- randomized edits on a generated repository ------------------------------------------
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_generate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-GENERATE = _generator()
-
-
 def _docs(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
@@ -352,7 +340,7 @@ def test_random_edits_lint_as_a_full_lint_would(steps: list[tuple[int, int]]) ->
     previous = os.environ.get("XDG_CACHE_HOME")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "repo"
-        GENERATE.generate(root, models=12, seed=7)
+        generate(root, models=12, seed=7)
         os.environ["XDG_CACHE_HOME"] = str(Path(folder) / "cache")
         try:
             lint(root)

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from generated import generate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,16 +20,6 @@ from mlops_plan.analysis import analyze
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "benchmarks/generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_generate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-GENERATE = _generator()
 SPECS = [">=0", ">=1.0", "<1.0", "~=1.1", "~=2.0", ">=99", "!=1.0.0", None]
 
 
@@ -70,7 +59,7 @@ def mutate(root: Path, rng: random.Random, steps: int) -> None:
 def test_agreeing_preferences_resolve_as_resolvelib_does(seed: int, steps: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "repo"
-        GENERATE.generate(root, models=16, seed=seed % 1000)
+        generate(root, models=16, seed=seed % 1000)
         mutate(root, random.Random(seed), steps)
         fast = outcome(root)
         with pytest.MonkeyPatch.context() as patch:
@@ -93,7 +82,7 @@ def test_the_shortcut_is_taken_and_conflicts_still_reach_resolvelib(
     monkeypatch.setattr(resolve, "_agreed", spy)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "repo"
-        GENERATE.generate(root, models=16, seed=3)
+        generate(root, models=16, seed=3)
         clean = outcome(root)
         assert taken and all(taken)  # a generated repository agrees everywhere
         assert not any(conflict for _, conflict, _ in clean.values())
