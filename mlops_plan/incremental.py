@@ -129,13 +129,26 @@ def facts_of(
     return component, tuple(sorted(set(declares))), tuple(sorted(set(refers)))
 
 
-def context_digest(source: load.Source, options: Mapping[str, object]) -> str:
-    """The configuration, the lockfile and the options: if any differs, lint in full."""
+CONTEXT_FILES = (load.CONFIG_FILE, load.LOCK_FILE)
+
+
+def context_digest(texts: Mapping[str, str | None], options: Mapping[str, object]) -> str:
+    """The configuration and lockfile texts (None: absent or unreadable) and the
+    options: if any differs from the snapshot's, lint in full."""
     parts = [repr(sorted(options.items()))]
-    for rel in (load.CONFIG_FILE, load.LOCK_FILE):
-        text = source.read_text(rel) if source.exists(rel) else None
-        parts.append(content_key(text) if isinstance(text, str) else repr(text))
+    for rel in CONTEXT_FILES:
+        text = texts.get(rel)
+        parts.append(content_key(text) if text is not None else "-")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def context_texts(source: load.Source) -> dict[str, str | None]:
+    """The configuration and lockfile as context_digest wants them, read from `source`."""
+    out: dict[str, str | None] = {}
+    for rel in CONTEXT_FILES:
+        text = source.read_text(rel) if source.exists(rel) else None
+        out[rel] = text if isinstance(text, str) else None
+    return out
 
 
 def read(root: Path) -> Snapshot | None:
@@ -250,7 +263,7 @@ def lint(root: Path, options: Mapping[str, object]) -> Outcome | None:
     if snapshot is None:
         return None
     source = load.Source(root)
-    context = context_digest(source, options)
+    context = context_digest(context_texts(source), options)
     if context != snapshot.context:
         return None
     if any(f.rule in GLOBAL_RULES for found in snapshot.findings.values() for f in found):
@@ -472,9 +485,8 @@ def derive_base(head: Analysis, source: load.Source) -> Analysis | None:
     loaded = head.loaded
     if not loaded.keys or not isinstance(source, load.Source):
         return None
-    for rel in (load.CONFIG_FILE, load.LOCK_FILE):
-        text = source.read_text(rel) if source.exists(rel) else None
-        if text != loaded.locator.texts.get(rel):
+    for rel, context_text in context_texts(source).items():
+        if context_text != loaded.locator.texts.get(rel):
             return None
     config = head.repo.config
     files, discovery_findings = source.files(config.include, [*config.exclude, load.CONFIG_FILE])
@@ -488,10 +500,10 @@ def derive_base(head: Analysis, source: load.Source) -> Analysis | None:
     for rel in files:
         key = source.cache_key(rel)
         if key is None:
-            text = source.read_text(rel)
-            if isinstance(text, Finding):
+            read = source.read_text(rel)
+            if isinstance(read, Finding):
                 return None
-            texts[rel], key = text, content_key(text)
+            texts[rel], key = read, content_key(read)
         keys[rel] = key
     changed = [rel for rel in files if keys[rel] != loaded.keys.get(rel)]
     changed += [rel for rel in loaded.keys if rel not in keys]

@@ -87,11 +87,13 @@ def lint(
         findings = finish(raw, analysis, no_ignore=no_ignore, not_run=not_run)
         if incremental_lint:
             config = analysis.repo.config
-            source = analysis.loaded.locator.source
+            texts = analysis.loaded.locator.texts
             incremental.record(
                 analysis.loaded,
                 findings,
-                incremental.context_digest(source, options),
+                incremental.context_digest(
+                    {rel: texts.get(rel) for rel in incremental.CONTEXT_FILES}, options
+                ),
                 tuple(config.include),
                 (*config.exclude, load.CONFIG_FILE),
                 started_ns,
