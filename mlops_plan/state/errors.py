@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mlops_plan.errors import MlopsPlanError
-from mlops_plan.state.model import LockInfo
+
+if TYPE_CHECKING:
+    from mlops_plan.state.model import LockInfo
 
 
 class StateError(MlopsPlanError):

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from mlops_plan.files import fsync_dir, write_atomic
 from mlops_plan.state.errors import LineageError, LockError, StaleStateError, StateError
 from mlops_plan.state.host import holder_gone, new_lock
-from mlops_plan.state.model import FORMAT_VERSION, LockInfo, State
+from mlops_plan.state.model import FORMAT_VERSION, LockInfo, State, load_state
 
 if sys.platform != "win32":
     import fcntl
@@ -160,15 +160,7 @@ class LocalBackend:
                 f"this version reads format {FORMAT_VERSION}",
                 "upgrade mlops-plan",
             )
-        try:
-            return State.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
-            raise StateError(
-                f"{shown}: not a valid mlops-plan state file: {loc}: {first['msg']}",
-                self._restore_hint(),
-            ) from None
+        return load_state(data, f"{shown}: not a valid mlops-plan state file", self._restore_hint())
 
     # -- locks ---------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_plan import __version__
+from mlops_plan.state.errors import StateError
 
 FORMAT_VERSION = 1
 """The newest state format this version reads and the one it writes."""
@@ -100,3 +101,14 @@ class LockInfo(_Record):
                 f"  Info:      {', '.join(info)}",
             ]
         )
+
+
+def load_state(data: Any, problem: str, hint: str) -> State:
+    """`data` as a State, or a StateError naming the first invalid field:
+    "<problem>: <field>: <what is wrong>", with `hint`."""
+    try:
+        return State.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise StateError(f"{problem}: {loc}: {first['msg']}", hint) from None

@@ -61,7 +61,7 @@ from pydantic import ValidationError
 from mlops_plan.state.errors import LineageError, LockError, StaleStateError, StateError
 from mlops_plan.state.host import current_host, current_user, new_lock
 from mlops_plan.state.local import ENVIRONMENT_NAME, FIRST_DELAY, MAX_DELAY, UNREADABLE_GRACE
-from mlops_plan.state.model import FORMAT_VERSION, LockInfo, State
+from mlops_plan.state.model import FORMAT_VERSION, LockInfo, State, load_state
 
 ENV_DSN = "MLOPS_PLAN_PG_DSN"
 _T = TypeVar("_T")
@@ -431,15 +431,11 @@ class PostgresBackend:
             "format_version": version,
             "history": history,
         }
-        try:
-            return State.model_validate(fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
-            raise StateError(
-                f"the state {self.label} is not a valid mlops-plan state: {loc}: {first['msg']}",
-                "restore the tables from a database backup",
-            ) from None
+        return load_state(
+            fields,
+            f"the state {self.label} is not a valid mlops-plan state",
+            "restore the tables from a database backup",
+        )
 
     def write(self, state: State, expected_serial: int | None) -> State:
         def work(conn: psycopg.Connection[Any], committing: list[bool]) -> State:
